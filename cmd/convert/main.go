@@ -1,0 +1,96 @@
+// Command convert turns AWS logs (VPC Flow Logs, CloudTrail, S3 server access
+// logs) into partitioned, Athena-ready Parquet. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitFailed   = 1   // the run failed; the reason is the last log line
+	exitUsage    = 2   // bad flags or arguments
+	exitSIGINT   = 130 // interrupted; nothing partial is visible
+	exitSIGTERM  = 143 // stopped (ECS stop, Spot reclaim); nothing partial is visible
+	usageSummary = `convert turns AWS logs into partitioned, Athena-ready Parquet.
+
+Usage:
+  convert flowlogs --in PATH --out PATH [flags]   VPC Flow Logs
+  convert version
+
+Run "convert <command> -h" for a command's flags. Every flag --name can also be
+set with the environment variable CONVERT_NAME (flags win).
+`
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageSummary)
+		return exitUsage
+	}
+	ctx, stop, sig := signalContext()
+	defer stop()
+
+	var code int
+	switch args[0] {
+	case "flowlogs":
+		code = convertCommand(ctx, kindFlowLogs, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "convert", version)
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usageSummary)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "convert: unknown command %q\n\n%s", args[0], usageSummary)
+		return exitUsage
+	}
+	if code == exitFailed {
+		switch sig() {
+		case syscall.SIGTERM:
+			return exitSIGTERM
+		case os.Interrupt:
+			return exitSIGINT
+		}
+	}
+	return code
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM; sig reports which arrived.
+func signalContext() (ctx context.Context, stop func(), sig func() os.Signal) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got os.Signal
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			got = s
+			cancel(fmt.Errorf("%w: received %v", errInterrupted, s))
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(done); cancel(nil) }, func() os.Signal {
+		if ctx.Err() == nil {
+			return nil
+		}
+		return got
+	}
+}
+
+var errInterrupted = errors.New("interrupted")

@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"convert/internal/keypath"
+	"convert/internal/reader/vpcflow"
+	"convert/internal/schema"
+	"convert/internal/storage"
+)
+
+// FlowLogs is the VPC Flow Logs kind.
+type FlowLogs struct {
+	// Fields is the field list for objects without a header line.
+	Fields []string
+	// ByDelivery partitions by the date in the object key instead of each
+	// record's start time.
+	ByDelivery bool
+	// MaxLineBytes bounds a line (reader default if 0).
+	MaxLineBytes int
+	// ChunkRows is the batch size (reader default if 0).
+	ChunkRows int
+}
+
+// Name implements Kind.
+func (k *FlowLogs) Name() string { return "flowlogs" }
+
+// Select implements Kind: every object is input, except other services' logs
+// that happen to sit under AWSLogs/ beside the flow logs.
+func (k *FlowLogs) Select(obj storage.Object, key keypath.Info) (bool, string) {
+	if key.Service != "" && !strings.EqualFold(key.Service, "vpcflowlogs") {
+		return false, "not a flow-log key (service " + key.Service + ")"
+	}
+	if strings.HasSuffix(obj.Key, ".parquet") {
+		return false, "Parquet object"
+	}
+	return true, ""
+}
+
+// NewReader implements Kind.
+func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
+	rd, err := vpcflow.NewReader(r, vpcflow.Config{
+		Object:       src.Object.Key,
+		Fields:       k.Fields,
+		ChunkRows:    k.ChunkRows,
+		MaxLineBytes: k.MaxLineBytes,
+		Reject:       src.Reject,
+		Mem:          src.Mem,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !k.ByDelivery && src.Fallback.IsZero() && len(rd.Schema().FieldIndices("start")) == 0 {
+		rd.Release()
+		return nil, fmt.Errorf("%s: %w: the format has no start field and the key no date; give --partition-date YYYY-MM-DD",
+			src.Object.Key, ErrNoPartitionDate)
+	}
+	return flowReader{rd}, nil
+}
+
+type flowReader struct{ *vpcflow.Reader }
+
+func (r flowReader) Counts() (int64, int64) {
+	s := r.Stats()
+	return s.Records, s.Rejected
+}
+
+func (r flowReader) Warnings() []string {
+	var w []string
+	for _, f := range r.UnknownFields() {
+		w = append(w, fmt.Sprintf("unknown flow-log field %q read as a string column", f))
+	}
+	return w
+}
+
+// Partition implements Kind: by the UTC day of each record's start, falling
+// back to the key date (or --partition-date) for rows without one.
+func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, error) {
+	fallback, hasFallback := int64(0), !src.Fallback.IsZero()
+	if hasFallback {
+		fallback = unixDay(src.Fallback)
+	}
+	idx := rec.Schema().FieldIndices("start")
+	if k.ByDelivery || len(idx) == 0 {
+		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback, "")
+	}
+	start := rec.Column(idx[0]).(*array.Int64)
+	return dayRuns(rec.NumRows(), func(i int64) (int64, bool) {
+		if start.IsNull(int(i)) {
+			return 0, false
+		}
+		return floorDiv(start.Value(int(i)), 86400), true
+	}, fallback, hasFallback, "")
+}
+
+// Order implements Kind.
+func (k *FlowLogs) Order(fields []arrow.Field) []arrow.Field { return schema.SortVPCFields(fields) }
+
+// DeltaColumns implements Kind: counters and timestamps are high-cardinality.
+func (k *FlowLogs) DeltaColumns() []string {
+	return []string{"packets", "bytes", "start", "end"}
+}

@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/keypath"
+	"convert/internal/reader"
+	"convert/internal/storage"
+)
+
+// Kind is one log kind: which objects are its input, how to read them, and
+// which partition each row goes to.
+type Kind interface {
+	// Name is the subcommand name ("flowlogs").
+	Name() string
+	// Select reports whether a listed object is input of this kind; when it is
+	// not, reason says why it was skipped (for the summary).
+	Select(obj storage.Object, key keypath.Info) (ok bool, reason string)
+	// NewReader reads one object's decoded content.
+	NewReader(r io.Reader, src ObjectSource) (Reader, error)
+	// Partition assigns the rows of rec to partitions, as runs of rows.
+	Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, error)
+	// Order sorts the columns of a merged schema into documented order.
+	Order(fields []arrow.Field) []arrow.Field
+	// DeltaColumns are integer columns to write with delta encoding.
+	DeltaColumns() []string
+}
+
+// Reader is a kind's reader of one object.
+type Reader interface {
+	array.RecordReader
+	// Counts returns the records seen and rejected so far.
+	Counts() (records, rejected int64)
+	// Warnings returns notes for the summary (unknown fields, …).
+	Warnings() []string
+}
+
+// ObjectSource is what a Kind knows about the object it reads.
+type ObjectSource struct {
+	Object storage.Object
+	Key    keypath.Info
+	// Fallback is the partition date for rows without their own time, or zero.
+	Fallback time.Time
+	Reject   reader.RejectFunc
+	Mem      memory.Allocator
+}
+
+// Span is a range of rows [Start, End) that go to one partition.
+type Span struct {
+	Partition  string
+	Start, End int64
+}
+
+// ErrNoPartitionDate means a row's partition cannot be determined.
+var ErrNoPartitionDate = fmt.Errorf("no date to partition by")
+
+// DayPartition formats the Hive partition of a day.
+func DayPartition(t time.Time) string {
+	return fmt.Sprintf("year=%04d/month=%02d/day=%02d", t.Year(), int(t.Month()), t.Day())
+}
+
+// dayRuns splits n rows into runs of equal day. day(i) returns the Unix day
+// of row i and whether it has one; rows without one use fallback (a Unix day,
+// or ok=false when there is none).
+func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallback bool, prefix string) ([]Span, error) {
+	var runs []Span
+	names := map[int64]string{}
+	cur := int64(-1 << 62)
+	for i := int64(0); i < n; i++ {
+		d, ok := day(i)
+		if !ok {
+			if !hasFallback {
+				return nil, fmt.Errorf("row %d: %w", i, ErrNoPartitionDate)
+			}
+			d = fallback
+		}
+		if d == cur && len(runs) > 0 {
+			runs[len(runs)-1].End = i + 1
+			continue
+		}
+		cur = d
+		name, ok := names[d]
+		if !ok {
+			name = prefix + DayPartition(time.Unix(d*86400, 0).UTC())
+			names[d] = name
+		}
+		runs = append(runs, Span{Partition: name, Start: i, End: i + 1})
+	}
+	return runs, nil
+}
+
+// unixDay is the day number of t (days since 1970-01-01, UTC).
+func unixDay(t time.Time) int64 { return floorDiv(t.Unix(), 86400) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

@@ -1,0 +1,714 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/keypath"
+	"convert/internal/reader"
+	"convert/internal/storage"
+	"convert/internal/writer"
+)
+
+// Defaults for Config.
+const (
+	DefaultUnitBytes      = 256 << 20
+	DefaultMaxRejectRatio = 0.01
+	// plainTextRatio estimates the compressed size of plain-text input when
+	// sizing units: log text gzips about 7:1.
+	plainTextRatio = 7
+	// taskQueue is the capacity of an object's batch channel.
+	taskQueue = 2
+	// rejectsPerMessage and rejectBytesPerMessage bound the rejects a decoder
+	// holds before handing them to the unit.
+	rejectsPerMessage     = 1024
+	rejectBytesPerMessage = 1 << 20
+)
+
+// Config configures a run.
+type Config struct {
+	Kind   Kind
+	Source storage.Source
+	Sink   storage.Sink
+
+	// Workers decodes this many objects at once and runs this many units at
+	// once (1 if 0).
+	Workers int
+	// UnitBytes is the compressed input per unit (DefaultUnitBytes if 0).
+	UnitBytes int64
+	// From and To select objects by the date in their key, inclusive. Zero
+	// means unbounded. Objects without a key date are skipped when either is set.
+	From, To time.Time
+	// PartitionDate is the partition of rows whose date is known neither from
+	// the record nor from the key.
+	PartitionDate time.Time
+	// SkipBadObjects skips objects that cannot be read to the end instead of
+	// failing the run; none of their rows are written.
+	SkipBadObjects bool
+	// MaxRejectRatio fails a unit, and the run, whose rejected share of
+	// records is higher. Negative disables the check.
+	MaxRejectRatio float64
+	// Writer configures the Parquet files.
+	Writer writer.Options
+
+	Log      *slog.Logger
+	Progress func(Progress) // called about once a second, if set
+	Mem      memory.Allocator
+}
+
+// Progress is a snapshot for a progress line.
+type Progress struct {
+	Objects, Units     int64
+	BytesIn, BytesRead int64
+	Elapsed            time.Duration
+}
+
+// object is a listed input object with what its key says.
+type object struct {
+	storage.Object
+	key keypath.Info
+}
+
+// unit is a run of objects whose output files are committed together.
+type unit struct {
+	id      string
+	objects []object
+	tasks   chan *task // the unit's objects, in order, as they are dispatched
+}
+
+// task is one object being decoded; msgs carries its batches and rejects, in
+// order, and ends with an end message.
+type task struct {
+	obj  object
+	msgs chan message
+}
+
+type message struct {
+	rec     arrow.RecordBatch
+	rejects []reader.Reject
+	end     *objectEnd
+}
+
+func (m message) release() {
+	if m.rec != nil {
+		m.rec.Release()
+	}
+}
+
+type objectEnd struct {
+	records, rejected int64
+	bytesIn, bytesOut int64
+	warnings          []string
+	err               error
+}
+
+type unitResult struct {
+	objects           int64
+	bytesIn, bytesOut int64
+	records, rejected int64
+	files             []writer.FileInfo
+	rejectsFile       string
+	bad               []BadObject
+}
+
+type runner struct {
+	cfg       Config
+	fail      func(error) // cancels the run with a cause
+	tally     *tally
+	objects   atomic.Int64
+	units     atomic.Int64
+	bytesIn   atomic.Int64
+	bytesRead atomic.Int64
+}
+
+// Run converts everything the source lists and returns the summary. The
+// summary is filled in as far as the run got, also when it fails.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	if cfg.UnitBytes <= 0 {
+		cfg.UnitBytes = DefaultUnitBytes
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Writer.Mem = cfg.Mem
+	cfg.Writer.DeltaColumns = cfg.Kind.DeltaColumns()
+	if cfg.Writer.Budget == nil {
+		cfg.Writer.Budget = writer.NewBudget(writer.DefaultBufferBudget)
+	}
+	r := &runner{cfg: cfg, tally: newTally(cfg.Kind.Name(), cfg.Source.String(), cfg.Sink.String())}
+	start := time.Now()
+	err := r.run(ctx)
+	s := r.tally.summary()
+	s.WallSeconds = time.Since(start).Seconds()
+	if s.WallSeconds > 0 {
+		s.MBPerSecond = float64(s.BytesUncompressed) / 1e6 / s.WallSeconds
+	}
+	if err == nil && cfg.MaxRejectRatio >= 0 && s.RejectRatio > cfg.MaxRejectRatio {
+		err = fmt.Errorf("%d of %d records rejected (%.4f), more than --max-reject-ratio %g; see %s",
+			s.RecordsRejected, s.RecordsRead, s.RejectRatio, cfg.MaxRejectRatio, writer.RejectsDir)
+	}
+	if err == nil && !s.Balanced {
+		err = fmt.Errorf("internal error: records read %d != written %d + rejected %d", s.RecordsRead, s.RecordsWritten, s.RecordsRejected)
+	}
+	s.Status = "ok"
+	if err != nil {
+		s.Status, s.Error = "failed", err.Error()
+	}
+	return s, err
+}
+
+func (r *runner) run(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	fail := func(err error) { cancel(err) }
+	r.fail = fail
+
+	units := make(chan *unit, r.cfg.Workers)
+	tasks := make(chan *task)
+	var wg sync.WaitGroup
+
+	// Dispatcher: list, form units, hand out tasks in order.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(units)
+		defer close(tasks)
+		if err := r.dispatch(ctx, units, tasks); err != nil {
+			fail(err)
+		}
+	}()
+
+	// Decoders.
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				r.decode(ctx, t.obj, func(m message) bool {
+					select {
+					case t.msgs <- m:
+						return true
+					case <-ctx.Done():
+						m.release()
+						return false
+					}
+				})
+				close(t.msgs)
+			}
+		}()
+	}
+
+	// Units.
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range units {
+				if ctx.Err() != nil {
+					drainUnit(u)
+					continue
+				}
+				res, err := r.runUnit(ctx, u)
+				if err != nil {
+					fail(err)
+					drainUnit(u)
+					continue
+				}
+				r.tally.unitDone(res)
+				r.units.Add(1)
+			}
+		}()
+	}
+
+	stopProgress := r.startProgress()
+	wg.Wait()
+	stopProgress()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if err := parent.Err(); err != nil {
+		return context.Cause(parent)
+	}
+	return nil
+}
+
+// drainUnit releases whatever a unit's objects still hold, after a failure.
+func drainUnit(u *unit) {
+	for {
+		select {
+		case t := <-u.tasks:
+			for m := range t.msgs {
+				m.release()
+			}
+		default:
+			return
+		}
+	}
+}
+
+// dispatch lists the source and sends each unit, then its tasks, in order.
+func (r *runner) dispatch(ctx context.Context, units chan<- *unit, tasks chan<- *task) error {
+	var cur []object
+	var curBytes int64
+	var curGroup string
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		u := &unit{id: unitID(r.cfg.Kind.Name(), cur), objects: cur, tasks: make(chan *task, len(cur))}
+		cur, curBytes = nil, 0
+		select {
+		case units <- u:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		for _, o := range u.objects {
+			t := &task{obj: o, msgs: make(chan message, taskQueue)}
+			u.tasks <- t
+			select {
+			case tasks <- t:
+			case <-ctx.Done():
+				close(t.msgs)
+				return context.Cause(ctx)
+			}
+		}
+		return nil
+	}
+	err := r.cfg.Source.List(ctx, func(so storage.Object) error {
+		r.tally.mu.Lock()
+		r.tally.s.ObjectsListed++
+		r.tally.mu.Unlock()
+		o := object{Object: so, key: keypath.Parse(so.Key)}
+		if ok, reason := r.cfg.Kind.Select(so, o.key); !ok {
+			r.tally.skip(reason)
+			return nil
+		}
+		if !r.cfg.From.IsZero() || !r.cfg.To.IsZero() {
+			switch {
+			case !o.key.HasDate():
+				r.tally.skip("no date in key (--from/--to given)")
+				return nil
+			case !r.cfg.From.IsZero() && o.key.Date.Before(r.cfg.From),
+				!r.cfg.To.IsZero() && o.key.Date.After(r.cfg.To):
+				r.tally.skip("key date outside --from/--to")
+				return nil
+			}
+		}
+		if so.Size == 0 {
+			r.tally.skip("empty object")
+			return nil
+		}
+		group := o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
+		size := estimatedCompressed(so)
+		if len(cur) > 0 && (group != curGroup || curBytes+size > r.cfg.UnitBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		curGroup = group
+		cur = append(cur, o)
+		curBytes += size
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", r.cfg.Source, err)
+	}
+	return flush()
+}
+
+func estimatedCompressed(o storage.Object) int64 {
+	if hasSuffixFold(o.Key, ".gz") {
+		return o.Size
+	}
+	return o.Size / plainTextRatio
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && equalFold(s[len(s)-len(suffix):], suffix)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i]|0x20, b[i]|0x20
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}
+
+// unitID names a unit after its objects' keys and sizes.
+func unitID(kind string, objs []object) string {
+	h := sha256.New()
+	io.WriteString(h, kind)
+	for _, o := range objs {
+		io.WriteString(h, "\n"+o.Key+"\t"+strconv.FormatInt(o.Size, 10))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// fallbackDate is the partition date of rows without a time of their own.
+func (r *runner) fallbackDate(o object) time.Time {
+	if o.key.HasDate() {
+		return o.key.Date
+	}
+	return r.cfg.PartitionDate
+}
+
+// decode reads one object and emits its batches and rejects, then its end.
+// emit returns false when the run is cancelled.
+func (r *runner) decode(ctx context.Context, o object, emit func(message) bool) {
+	end := &objectEnd{}
+	defer func() { emit(message{end: end}) }()
+
+	rc, err := r.cfg.Source.Open(ctx, o.Object)
+	if err != nil {
+		end.err = fmt.Errorf("opening %s: %w", o.Key, err)
+		return
+	}
+	in := &countingReader{r: rc, n: &r.bytesIn}
+	dec, err := reader.Decode(readCloser{in, rc})
+	if err != nil {
+		end.err = &reader.ParseError{Object: o.Key, Err: err}
+		return
+	}
+	defer dec.Close()
+	out := &countingReader{r: dec, n: &r.bytesRead}
+	defer func() { end.bytesIn, end.bytesOut = in.local, out.local }()
+
+	var pending []reader.Reject
+	var pendingBytes int
+	sendRejects := func() bool {
+		if len(pending) == 0 {
+			return true
+		}
+		m := message{rejects: pending}
+		pending, pendingBytes = nil, 0
+		return emit(m)
+	}
+	src := ObjectSource{
+		Object:   o.Object,
+		Key:      o.key,
+		Fallback: r.fallbackDate(o),
+		Mem:      r.cfg.Mem,
+		Reject: func(rj reader.Reject) {
+			rj.Raw = append([]byte(nil), rj.Raw...)
+			pending = append(pending, rj)
+			pendingBytes += len(rj.Raw)
+			if len(pending) >= rejectsPerMessage || pendingBytes >= rejectBytesPerMessage {
+				sendRejects()
+			}
+		},
+	}
+	rd, err := r.cfg.Kind.NewReader(out, src)
+	if err != nil {
+		end.err = err
+		return
+	}
+	defer rd.Release()
+	for rd.Next() {
+		if !sendRejects() {
+			return
+		}
+		rec := rd.RecordBatch()
+		rec.Retain()
+		if !emit(message{rec: rec}) {
+			return
+		}
+	}
+	if !sendRejects() {
+		return
+	}
+	end.records, end.rejected = rd.Counts()
+	end.warnings = rd.Warnings()
+	end.err = rd.Err()
+	if end.err == nil {
+		r.objects.Add(1)
+	}
+}
+
+// unitWriter is a unit's output in progress.
+type unitWriter struct {
+	r       *runner
+	u       *unit
+	parts   *writer.Partitioned
+	rejects *writer.Rejects
+	res     unitResult
+}
+
+func (r *runner) newUnitWriter(u *unit) *unitWriter {
+	return &unitWriter{
+		r: r, u: u,
+		parts: writer.NewPartitioned(writer.PartitionedConfig{
+			Sink:    r.cfg.Sink,
+			Stem:    u.id,
+			Order:   r.cfg.Kind.Order,
+			Options: r.cfg.Writer,
+		}),
+		rejects: writer.NewRejects(r.cfg.Sink, fmt.Sprintf("%s/%s/part-%s.jsonl.gz", writer.RejectsDir, r.cfg.Kind.Name(), u.id)),
+	}
+}
+
+func (w *unitWriter) abort() {
+	w.parts.Abort()
+	w.rejects.Abort()
+}
+
+// handle applies one message of object o. A non-nil objErr is the object's
+// own failure (the unit may go on without it); a non-nil err fails the unit.
+func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, err error) {
+	defer m.release()
+	for _, rj := range m.rejects {
+		if err := w.rejects.Add(ctx, rj); err != nil {
+			return nil, err
+		}
+	}
+	if m.rec != nil {
+		src := ObjectSource{Object: o.Object, Key: o.key, Fallback: w.r.fallbackDate(o)}
+		runs, err := w.r.cfg.Kind.Partition(m.rec, src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w; give --partition-date YYYY-MM-DD", o.Key, err)
+		}
+		for _, run := range runs {
+			if err := w.writeRun(ctx, m.rec, run); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if e := m.end; e != nil {
+		if e.err != nil {
+			return e.err, nil
+		}
+		w.res.objects++
+		w.res.records += e.records
+		w.res.rejected += e.rejected
+		w.res.bytesIn += e.bytesIn
+		w.res.bytesOut += e.bytesOut
+		for _, msg := range e.warnings {
+			w.r.tally.warn(msg)
+		}
+	}
+	return nil, nil
+}
+
+func (w *unitWriter) writeRun(ctx context.Context, rec arrow.RecordBatch, run Span) error {
+	if run.Start == 0 && run.End == rec.NumRows() {
+		return w.parts.Write(ctx, run.Partition, rec)
+	}
+	s := rec.NewSlice(run.Start, run.End)
+	defer s.Release()
+	return w.parts.Write(ctx, run.Partition, s)
+}
+
+// commit finishes the unit's files, checks its reject ratio and publishes
+// them.
+func (w *unitWriter) commit() (*unitResult, error) {
+	files, err := w.parts.Finish()
+	if err != nil {
+		return nil, err
+	}
+	res := &w.res
+	if max := w.r.cfg.MaxRejectRatio; max >= 0 && res.records > 0 {
+		if ratio := float64(res.rejected) / float64(res.records); ratio > max {
+			return nil, fmt.Errorf("unit %s (%s … %s): %d of %d records rejected (%.4f), more than --max-reject-ratio %g",
+				w.u.id, w.u.objects[0].Key, w.u.objects[len(w.u.objects)-1].Key, res.rejected, res.records, ratio, max)
+		}
+	}
+	if err := w.parts.Commit(); err != nil {
+		return nil, err
+	}
+	if err := w.rejects.Commit(); err != nil {
+		return nil, err
+	}
+	res.files = files
+	res.rejectsFile = w.rejects.Path()
+	return res, nil
+}
+
+// runUnit writes a unit from the objects the decoders stream to it. If an
+// object fails and bad objects may be skipped, the unit is discarded and
+// redone without it.
+func (r *runner) runUnit(ctx context.Context, u *unit) (*unitResult, error) {
+	w := r.newUnitWriter(u)
+	var bad []BadObject
+	var unitErr error
+	for range u.objects {
+		var t *task
+		select {
+		case t = <-u.tasks:
+		case <-ctx.Done():
+			w.abort()
+			return nil, context.Cause(ctx)
+		}
+		var objFailed bool
+		for m := range t.msgs {
+			if unitErr != nil || objFailed {
+				m.release()
+				continue
+			}
+			objErr, err := w.handle(ctx, t.obj, m)
+			switch {
+			case err != nil:
+				unitErr = err
+				r.fail(err) // stop the decoders now; the rest is drained
+			case objErr != nil:
+				objFailed = true
+				if !r.skippable(objErr) {
+					unitErr = objErr
+					r.fail(objErr)
+				} else {
+					bad = append(bad, BadObject{Object: t.obj.Key, Error: objErr.Error()})
+				}
+			}
+		}
+	}
+	if unitErr == nil && ctx.Err() != nil {
+		unitErr = context.Cause(ctx)
+	}
+	if unitErr != nil {
+		w.abort()
+		return nil, unitErr
+	}
+	if len(bad) > 0 {
+		w.abort()
+		return r.redoUnit(ctx, u, bad)
+	}
+	res, err := w.commit()
+	if err != nil {
+		w.abort()
+	}
+	return res, err
+}
+
+// skippable says whether an object's failure may be skipped with
+// --skip-bad-objects: read and format failures may, configuration problems
+// (no partition date) and cancellation may not.
+func (r *runner) skippable(err error) bool {
+	return r.cfg.SkipBadObjects && !errors.Is(err, ErrNoPartitionDate) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// redoUnit converts a unit again, sequentially, without its bad objects.
+func (r *runner) redoUnit(ctx context.Context, u *unit, bad []BadObject) (*unitResult, error) {
+	skip := map[string]bool{}
+	for _, b := range bad {
+		skip[b.Object] = true
+		r.cfg.Log.Warn("skipping bad object", "object", b.Object, "error", b.Error)
+	}
+	for {
+		w := r.newUnitWriter(u)
+		var unitErr, objErr error
+		var failed string
+		for _, o := range u.objects {
+			if skip[o.Key] {
+				continue
+			}
+			r.decode(ctx, o, func(m message) bool {
+				if unitErr != nil || objErr != nil {
+					m.release()
+					return ctx.Err() == nil
+				}
+				objErr, unitErr = w.handle(ctx, o, m)
+				return ctx.Err() == nil
+			})
+			if objErr != nil && unitErr == nil {
+				failed = o.Key
+				break
+			}
+			if unitErr != nil {
+				break
+			}
+		}
+		if unitErr == nil && ctx.Err() != nil {
+			unitErr = context.Cause(ctx)
+		}
+		if unitErr == nil && objErr != nil && !r.skippable(objErr) {
+			unitErr = objErr
+		}
+		if unitErr != nil {
+			w.abort()
+			return nil, unitErr
+		}
+		if objErr != nil {
+			w.abort()
+			skip[failed] = true
+			bad = append(bad, BadObject{Object: failed, Error: objErr.Error()})
+			continue
+		}
+		res, err := w.commit()
+		if err != nil {
+			w.abort()
+			return nil, err
+		}
+		res.bad = bad
+		return res, nil
+	}
+}
+
+func (r *runner) startProgress() func() {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	report := func() {
+		r.cfg.Progress(Progress{Objects: r.objects.Load(), Units: r.units.Load(),
+			BytesIn: r.bytesIn.Load(), BytesRead: r.bytesRead.Load(), Elapsed: time.Since(start)})
+	}
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				report()
+			case <-done:
+				report()
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// countingReader counts bytes into a shared counter and its own.
+type countingReader struct {
+	r     io.Reader
+	n     *atomic.Int64
+	local int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.local += int64(n)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

@@ -1,0 +1,71 @@
+package reader
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// gzipMagic starts every gzip member (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// Decoded is an object's content, decompressed when it was gzip. Close closes
+// both the decompressor and the underlying object.
+type Decoded struct {
+	io.Reader
+	Gzip bool // whether the object was gzip-compressed
+	src  io.Closer
+	gz   *gzip.Reader
+}
+
+// Close releases the decompressor and closes the object it reads.
+func (d *Decoded) Close() error {
+	var err error
+	if d.gz != nil {
+		err = d.gz.Close()
+	}
+	if d.src != nil {
+		err = errors.Join(err, d.src.Close())
+	}
+	return err
+}
+
+// Decode looks at the first bytes of an object and returns a reader of its
+// content: gunzipped (all members, as concatenated gzip files) when it starts
+// with the gzip magic bytes, as is otherwise. Read errors from a damaged
+// gzip stream are wrapped with ErrCorruptObject. Decode takes ownership of src.
+func Decode(src io.ReadCloser) (*Decoded, error) {
+	br := bufio.NewReaderSize(src, 64<<10)
+	magic, err := br.Peek(len(gzipMagic))
+	if err != nil && err != io.EOF {
+		src.Close()
+		return nil, fmt.Errorf("%w: %w", ErrCorruptObject, err)
+	}
+	if len(magic) < len(gzipMagic) || magic[0] != gzipMagic[0] || magic[1] != gzipMagic[1] {
+		return &Decoded{Reader: corruptOnError{br}, src: src}, nil
+	}
+	gz, err := gzip.NewReader(br)
+	if err != nil {
+		src.Close()
+		return nil, fmt.Errorf("%w: gzip header: %w", ErrCorruptObject, err)
+	}
+	return &Decoded{Reader: corruptOnError{gz}, Gzip: true, src: src, gz: gz}, nil
+}
+
+// corruptOnError marks every read error except io.EOF as ErrCorruptObject, so
+// that readers can tell a damaged object from a bad line.
+type corruptOnError struct{ r io.Reader }
+
+func (c corruptOnError) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrCorruptObject) {
+		if err == io.ErrUnexpectedEOF {
+			err = errors.New("unexpected end of data (truncated object?)")
+		}
+		err = fmt.Errorf("%w: %w", ErrCorruptObject, err)
+	}
+	return n, err
+}

@@ -1,0 +1,468 @@
+package vpcflow
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/goccy/go-json"
+
+	"convert/internal/reader"
+	"convert/internal/schema"
+)
+
+// DefaultChunkRows is the number of rows in a full record batch.
+const DefaultChunkRows = 32 << 10
+
+// Config configures a Reader. Only Object is required.
+type Config struct {
+	// Object names the input in errors and rejects (a key or a path).
+	Object string
+	// Fields is the field list for an object without a header line. A header
+	// line in the object takes precedence.
+	Fields []string
+	// ChunkRows is the maximum number of rows per batch (DefaultChunkRows if 0).
+	ChunkRows int
+	// MaxLineBytes bounds a line (reader.DefaultMaxLineBytes if 0).
+	MaxLineBytes int
+	// Reject receives every line that does not become a row. Nil drops them
+	// (they are still counted).
+	Reject reader.RejectFunc
+	// Mem allocates the batches (memory.DefaultAllocator if nil).
+	Mem memory.Allocator
+}
+
+// Stats counts what a Reader has seen so far.
+type Stats struct {
+	Lines    int64 // every line, including headers and blank lines
+	Records  int64 // data lines: Rows + Rejected
+	Rows     int64 // rows emitted in batches
+	Rejected int64 // data lines rejected
+	Headers  int64 // header lines, including repeated ones
+}
+
+// Reader is an array.RecordReader over one flow-log object. The batch returned
+// by RecordBatch is valid until the next call to Next; Retain it to keep it.
+// Schema is the layout of the current batch: it changes only when the object
+// holds a header line with a different field list.
+type Reader struct {
+	refs  atomic.Int64
+	cfg   Config
+	lines *reader.LineReader
+
+	layout  *layout
+	pending *layout // a new layout seen mid-batch, applied at the next Next
+	bld     *array.RecordBuilder
+	rec     arrow.RecordBatch
+	err     error
+	eof     bool
+	stats   Stats
+	unknown map[string]bool
+
+	firstLine   []byte // the first data line, read while looking for a header
+	firstLineNo int64
+
+	fields [][]byte // the current line split on spaces; reused
+	nums   []int64  // parsed numeric values of the current line, by column
+	valid  []bool   // whether nums[i] / the string column i is non-null
+}
+
+var _ array.RecordReader = (*Reader)(nil)
+
+// layout is one field list resolved to typed columns.
+type layout struct {
+	header  []byte // the header line as it appears, to recognise repeats
+	columns []column
+	schema  *arrow.Schema
+}
+
+type columnKind uint8
+
+const (
+	kindString columnKind = iota
+	kindInt32
+	kindInt64
+)
+
+type column struct {
+	name string
+	kind columnKind
+}
+
+// NewReader starts reading a flow-log object. It reads up to the first
+// non-blank line to find the layout. An object without a header line and
+// without Config.Fields fails with reader.ErrNoHeader, unless its first line
+// is plainly the default format (14 fields, version 2).
+func NewReader(r io.Reader, cfg Config) (*Reader, error) {
+	if cfg.ChunkRows <= 0 {
+		cfg.ChunkRows = DefaultChunkRows
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	rd := &Reader{cfg: cfg, lines: reader.NewLineReader(r, cfg.MaxLineBytes), unknown: map[string]bool{}}
+	rd.refs.Store(1)
+	if len(cfg.Fields) > 0 {
+		rd.setLayout(rd.newLayout(cfg.Fields, nil))
+	}
+	if err := rd.readFirstLine(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// readFirstLine finds the layout from the first non-blank line; a data line is
+// pushed back by keeping it in rd.first.
+func (rd *Reader) readFirstLine() error {
+	for {
+		line, err := rd.lines.Next()
+		if err == io.EOF {
+			rd.eof = true
+			if rd.layout == nil {
+				rd.setLayout(rd.newLayout(schema.VPCDefaultFormat, nil))
+			}
+			return nil
+		}
+		rd.stats.Lines++
+		if errors.Is(err, reader.ErrLineTooLong) {
+			if rd.layout == nil {
+				return rd.errorf(reader.ErrNoHeader, "first line is over the line size limit; give --fields")
+			}
+			rd.stats.Records++
+			rd.reject(line, true, err.Error())
+			continue
+		}
+		if err != nil {
+			return &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line(), Err: err}
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if fields, ok := headerFields(line); ok {
+			rd.stats.Headers++
+			rd.setLayout(rd.newLayout(fields, line))
+			return nil
+		}
+		if rd.layout == nil {
+			if !looksLikeDefaultFormat(line) {
+				return rd.errorf(reader.ErrNoHeader, "give the flow log's format with --fields")
+			}
+			rd.setLayout(rd.newLayout(schema.VPCDefaultFormat, nil))
+		}
+		rd.firstLine = append([]byte(nil), line...)
+		rd.firstLineNo = rd.lines.Line()
+		return nil
+	}
+}
+
+// looksLikeDefaultFormat: 14 fields starting with version 2 is the default
+// format, the only one AWS writes without a choice of fields.
+func looksLikeDefaultFormat(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("2 ")) && bytes.Count(line, []byte{' '}) == len(schema.VPCDefaultFormat)-1
+}
+
+func (rd *Reader) errorf(sentinel error, format string, args ...any) error {
+	return &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line(),
+		Err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
+}
+
+func (rd *Reader) newLayout(fields []string, header []byte) *layout {
+	l := &layout{header: append([]byte(nil), header...), columns: make([]column, len(fields))}
+	arrowFields := make([]arrow.Field, len(fields))
+	seen := map[string]int{}
+	for i, name := range fields {
+		f, known := schema.VPCColumn(name)
+		if !known {
+			rd.unknown[name] = true
+		}
+		// A field listed twice would make two columns of one name; keep both
+		// values by suffixing the later ones.
+		if n := seen[f.Name]; n > 0 {
+			f.Name = fmt.Sprintf("%s_%d", f.Name, n+1)
+		}
+		seen[f.Name]++
+		arrowFields[i] = f
+		switch f.Type.ID() {
+		case arrow.INT32:
+			l.columns[i] = column{name: f.Name, kind: kindInt32}
+		case arrow.INT64:
+			l.columns[i] = column{name: f.Name, kind: kindInt64}
+		default:
+			l.columns[i] = column{name: f.Name, kind: kindString}
+		}
+	}
+	l.schema = arrow.NewSchema(arrowFields, nil)
+	return l
+}
+
+func (rd *Reader) setLayout(l *layout) {
+	if rd.bld != nil {
+		rd.bld.Release()
+	}
+	rd.layout = l
+	rd.bld = array.NewRecordBuilder(rd.cfg.Mem, l.schema)
+	rd.bld.Reserve(rd.cfg.ChunkRows)
+	n := len(l.columns)
+	rd.fields = make([][]byte, 0, n+1)
+	rd.nums = make([]int64, n)
+	rd.valid = make([]bool, n)
+}
+
+// UnknownFields returns the header fields that are not documented flow-log
+// fields; they were read as string columns.
+func (rd *Reader) UnknownFields() []string {
+	out := make([]string, 0, len(rd.unknown))
+	for k := range rd.unknown {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Stats returns the counts so far.
+func (rd *Reader) Stats() Stats { return rd.stats }
+
+// Schema returns the layout of the current batch.
+func (rd *Reader) Schema() *arrow.Schema { return rd.layout.schema }
+
+// RecordBatch returns the current batch, valid until the next call to Next.
+func (rd *Reader) RecordBatch() arrow.RecordBatch { return rd.rec }
+
+// Record returns the current batch.
+//
+// Deprecated: use RecordBatch.
+func (rd *Reader) Record() arrow.RecordBatch { return rd.rec }
+
+// Err returns the error that ended the iteration, if any.
+func (rd *Reader) Err() error { return rd.err }
+
+// Retain increases the reference count.
+func (rd *Reader) Retain() { rd.refs.Add(1) }
+
+// Release decreases the reference count and frees the batch and builder at zero.
+func (rd *Reader) Release() {
+	if rd.refs.Add(-1) != 0 {
+		return
+	}
+	if rd.rec != nil {
+		rd.rec.Release()
+		rd.rec = nil
+	}
+	if rd.bld != nil {
+		rd.bld.Release()
+		rd.bld = nil
+	}
+}
+
+// Next reads the next batch of up to ChunkRows rows.
+func (rd *Reader) Next() bool {
+	if rd.rec != nil {
+		rd.rec.Release()
+		rd.rec = nil
+	}
+	if rd.err != nil {
+		return false
+	}
+	if rd.pending != nil {
+		rd.setLayout(rd.pending)
+		rd.pending = nil
+	}
+	if rd.firstLine != nil {
+		rd.handleLine(rd.firstLine, rd.firstLineNo)
+		rd.firstLine = nil
+	}
+	for !rd.eof && rd.pending == nil && rd.bld.Field(0).Len() < rd.cfg.ChunkRows {
+		line, err := rd.lines.Next()
+		switch {
+		case err == io.EOF:
+			rd.eof = true
+			continue
+		case errors.Is(err, reader.ErrLineTooLong):
+			rd.stats.Lines++
+			rd.stats.Records++
+			rd.reject(line, true, fmt.Sprintf("%v (limit %d bytes)", err, rd.maxLine()))
+			continue
+		case err != nil:
+			rd.err = &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line() + 1, Err: err}
+			return false
+		}
+		rd.stats.Lines++
+		rd.handleLine(line, rd.lines.Line())
+	}
+	if rd.bld.Field(0).Len() == 0 {
+		if rd.pending != nil {
+			return rd.Next()
+		}
+		return false
+	}
+	rd.rec = rd.bld.NewRecordBatch()
+	rd.bld.Reserve(rd.cfg.ChunkRows)
+	return true
+}
+
+func (rd *Reader) maxLine() int {
+	if rd.cfg.MaxLineBytes > 0 {
+		return rd.cfg.MaxLineBytes
+	}
+	return reader.DefaultMaxLineBytes
+}
+
+// handleLine turns one line into a row, a header or a reject.
+func (rd *Reader) handleLine(line []byte, lineNo int64) {
+	if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	if rd.layout.header != nil && bytes.Equal(line, rd.layout.header) {
+		rd.stats.Headers++
+		return
+	}
+	if fields, ok := headerFields(line); ok {
+		rd.stats.Headers++
+		l := rd.newLayout(fields, line)
+		if !rd.layout.schema.Equal(l.schema) {
+			rd.pending = l
+		} else {
+			rd.layout.header = l.header
+		}
+		return
+	}
+	rd.stats.Records++
+	raw := line
+	if line[0] == '{' {
+		msg, ok := unwrapMessage(line)
+		if !ok {
+			rd.rejectAt(raw, lineNo, false, "JSON line without a \"message\" string")
+			return
+		}
+		line = msg
+	}
+	if reason := rd.parseRow(line); reason != "" {
+		rd.rejectAt(raw, lineNo, false, reason)
+		return
+	}
+	rd.appendRow()
+	rd.stats.Rows++
+}
+
+// unwrapMessage takes the flow-log text out of a JSON line such as
+// {"message":"2 123456789010 eni-... OK"}, the shape CloudWatch Logs exports
+// and Firehose deliveries use.
+func unwrapMessage(line []byte) ([]byte, bool) {
+	var v struct {
+		Message *string `json:"message"`
+	}
+	if err := json.Unmarshal(line, &v); err != nil || v.Message == nil {
+		return nil, false
+	}
+	return []byte(*v.Message), true
+}
+
+// parseRow splits a data line and parses its numeric fields into rd.nums. It
+// returns a reason when the line must be rejected; then nothing was appended.
+func (rd *Reader) parseRow(line []byte) string {
+	cols := rd.layout.columns
+	rd.fields = rd.fields[:0]
+	whole := line
+	for {
+		i := bytes.IndexByte(line, ' ')
+		if i < 0 {
+			rd.fields = append(rd.fields, line)
+			break
+		}
+		rd.fields = append(rd.fields, line[:i])
+		line = line[i+1:]
+		if len(rd.fields) > len(cols) {
+			break
+		}
+	}
+	if len(rd.fields) != len(cols) {
+		n := bytes.Count(whole, []byte{' '}) + 1
+		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols))
+	}
+	for i := range cols {
+		f := rd.fields[i]
+		if len(f) == 1 && f[0] == '-' {
+			rd.valid[i] = false
+			continue
+		}
+		rd.valid[i] = true
+		switch cols[i].kind {
+		case kindInt32:
+			v, ok := parseInt(f)
+			if !ok || v < -1<<31 || v > 1<<31-1 {
+				return fmt.Sprintf("column %s: %v: %q", cols[i].name, reader.ErrBadInt, f)
+			}
+			rd.nums[i] = v
+		case kindInt64:
+			v, ok := parseInt(f)
+			if !ok {
+				return fmt.Sprintf("column %s: %v: %q", cols[i].name, reader.ErrBadInt, f)
+			}
+			rd.nums[i] = v
+		}
+	}
+	return ""
+}
+
+// appendRow appends the parsed line to the builders. It cannot fail.
+func (rd *Reader) appendRow() {
+	for i, c := range rd.layout.columns {
+		b := rd.bld.Field(i)
+		if !rd.valid[i] {
+			b.AppendNull()
+			continue
+		}
+		switch c.kind {
+		case kindInt32:
+			b.(*array.Int32Builder).Append(int32(rd.nums[i]))
+		case kindInt64:
+			b.(*array.Int64Builder).Append(rd.nums[i])
+		default:
+			b.(*array.StringBuilder).BinaryBuilder.Append(rd.fields[i])
+		}
+	}
+}
+
+// parseInt parses an optionally signed decimal integer without allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+func (rd *Reader) reject(raw []byte, truncated bool, reason string) {
+	rd.rejectAt(raw, rd.lines.Line(), truncated, reason)
+}
+
+func (rd *Reader) rejectAt(raw []byte, lineNo int64, truncated bool, reason string) {
+	rd.stats.Rejected++
+	if rd.cfg.Reject != nil {
+		rd.cfg.Reject(reader.Reject{Object: rd.cfg.Object, Line: lineNo, Reason: reason, Raw: raw, Truncated: truncated})
+	}
+}

@@ -1,0 +1,78 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+)
+
+// Object is one stored object.
+type Object struct {
+	Key     string    // full key (S3) or slash-separated path (local)
+	Size    int64     // bytes as stored (compressed, if it is)
+	ETag    string    // S3 entity tag; a size-and-mtime tag for local files
+	ModTime time.Time // last modification
+}
+
+// Source lists and opens input objects.
+type Source interface {
+	// List calls fn for each object under the source in lexical key order.
+	// An error from fn stops the listing and is returned.
+	List(ctx context.Context, fn func(Object) error) error
+	// Open returns the object's bytes. The caller closes it.
+	Open(ctx context.Context, obj Object) (io.ReadCloser, error)
+	// String names the source for logs and the summary.
+	String() string
+}
+
+// Sink writes output objects under a root.
+type Sink interface {
+	// Create starts an object at rel, a slash-separated path under the root.
+	// Nothing is visible at rel until Commit succeeds.
+	Create(ctx context.Context, rel string) (File, error)
+	// List calls fn for each object under the prefix rel, in key order; the
+	// Keys passed to fn are relative to the root.
+	List(ctx context.Context, rel string, fn func(Object) error) error
+	// Open reads a committed object.
+	Open(ctx context.Context, rel string) (io.ReadCloser, error)
+	// Remove deletes a committed object; a missing one is not an error.
+	Remove(ctx context.Context, rel string) error
+	// String names the sink (its root) for logs and the summary.
+	String() string
+}
+
+// File is an output object being written.
+type File interface {
+	io.Writer
+	// Commit makes the object visible under its name. The File is unusable
+	// afterwards.
+	Commit() error
+	// Abort discards what was written. It is a no-op after Commit or Abort.
+	Abort() error
+}
+
+// ErrUnsafePath is returned for an output path that is absolute or climbs out
+// of the output root.
+var ErrUnsafePath = errors.New("storage: unsafe output path")
+
+// CleanRel checks and cleans a relative output path: it must not be absolute,
+// contain ".." segments, backslashes or NUL bytes, or be empty.
+func CleanRel(rel string) (string, error) {
+	if rel == "" || strings.ContainsAny(rel, "\\\x00") || strings.HasPrefix(rel, "/") {
+		return "", fmt.Errorf("%w: %q", ErrUnsafePath, rel)
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if seg == ".." {
+			return "", fmt.Errorf("%w: %q", ErrUnsafePath, rel)
+		}
+	}
+	c := path.Clean(rel)
+	if c == "." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("%w: %q", ErrUnsafePath, rel)
+	}
+	return c, nil
+}

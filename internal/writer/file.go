@@ -1,0 +1,167 @@
+package writer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"convert/internal/storage"
+)
+
+// FileInfo describes a finished output file.
+type FileInfo struct {
+	Path      string `json:"path"`      // relative to the output root
+	Partition string `json:"partition"` // Hive partition path
+	Rows      int64  `json:"rows"`
+	Bytes     int64  `json:"bytes"`
+	RowGroups int    `json:"row_groups"`
+}
+
+// Budget bounds the bytes buffered in unfinished row groups across all files
+// that share it. A file whose write takes the total over the limit flushes
+// its own row group, so memory stays bounded however many files are open.
+type Budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
+
+// Used returns the bytes currently buffered.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+// minBudgetFlush keeps a crowded budget from cutting tiny row groups.
+const minBudgetFlush = 4 << 20
+
+// File is one Parquet file being written.
+type File struct {
+	info      FileInfo
+	schema    *arrow.Schema
+	out       storage.File
+	counter   *countingWriter
+	fw        *pqarrow.FileWriter
+	opts      Options
+	buffered  int64 // what this file counts against the budget
+	finished  bool
+	committed bool
+}
+
+type countingWriter struct {
+	w storage.File
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// NewFile creates a Parquet file at rel with schema sc.
+func NewFile(ctx context.Context, sink storage.Sink, rel, partition string, sc *arrow.Schema, o Options) (*File, error) {
+	o = o.withDefaults()
+	props, err := NewWriterProperties(sc, o)
+	if err != nil {
+		return nil, err
+	}
+	out, err := sink.Create(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	cw := &countingWriter{w: out}
+	fw, err := pqarrow.NewFileWriter(sc, cw, props, arrowWriterProperties(o.Mem))
+	if err != nil {
+		out.Abort()
+		return nil, fmt.Errorf("creating %s: %w", rel, err)
+	}
+	return &File{info: FileInfo{Path: rel, Partition: partition}, schema: sc, out: out, counter: cw, fw: fw, opts: o}, nil
+}
+
+// Schema returns the file's schema.
+func (f *File) Schema() *arrow.Schema { return f.schema }
+
+// Size estimates the file's size so far: bytes written plus the compressed
+// pages of the unfinished row group.
+func (f *File) Size() int64 { return f.counter.n + f.fw.RowGroupTotalBytesWritten() }
+
+// Rows returns the rows written so far.
+func (f *File) Rows() int64 { return f.info.Rows }
+
+// Write appends rec, whose schema must equal the file's. It cuts the row
+// group when it reaches Options.RowGroupBytes or the shared budget is full.
+func (f *File) Write(rec arrow.RecordBatch) error {
+	if err := f.fw.WriteBuffered(rec); err != nil {
+		return fmt.Errorf("writing %s: %w", f.info.Path, err)
+	}
+	f.info.Rows += rec.NumRows()
+	buffered := f.fw.RowGroupTotalBytesWritten()
+	f.account(buffered)
+	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= minBudgetFlush
+	if buffered >= f.opts.RowGroupBytes || over {
+		if err := f.fw.NewBufferedRowGroupChecked(); err != nil {
+			return fmt.Errorf("writing %s: %w", f.info.Path, err)
+		}
+		f.info.RowGroups++
+		f.account(0)
+	}
+	return nil
+}
+
+// account records the bytes this file holds in its unfinished row group.
+func (f *File) account(buffered int64) {
+	if f.opts.Budget != nil {
+		f.opts.Budget.used.Add(buffered - f.buffered)
+	}
+	f.buffered = buffered
+}
+
+// Finish writes the footer. The file is complete but not yet visible.
+func (f *File) Finish() (FileInfo, error) {
+	if f.finished {
+		return f.info, nil
+	}
+	f.finished = true
+	rows, _ := f.fw.RowGroupNumRows()
+	if rows > 0 {
+		f.info.RowGroups++
+	}
+	err := f.fw.Close()
+	f.account(0)
+	if err != nil {
+		f.out.Abort()
+		return f.info, fmt.Errorf("finishing %s: %w", f.info.Path, err)
+	}
+	f.info.Bytes = f.counter.n
+	return f.info, nil
+}
+
+// Commit publishes a finished file under its name.
+func (f *File) Commit() error {
+	if !f.finished {
+		return errors.New("writer: commit before finish")
+	}
+	if err := f.out.Commit(); err != nil {
+		return err
+	}
+	f.committed = true
+	return nil
+}
+
+// Abort discards the file. It is safe at any point and after Commit does
+// nothing.
+func (f *File) Abort() {
+	if f.committed {
+		return
+	}
+	if !f.finished {
+		f.finished = true
+		_ = f.fw.Close() // releases buffers; the bytes are discarded below
+		f.account(0)
+	}
+	_ = f.out.Abort()
+}

@@ -1,0 +1,223 @@
+package writer
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/storage"
+)
+
+// PartitionedConfig configures a Partitioned writer.
+type PartitionedConfig struct {
+	Sink storage.Sink
+	// Prefix is prepended to every file path (may be empty).
+	Prefix string
+	// Stem names the files: <partition>/part-<Stem>-<nnnnn>.<codec>.parquet.
+	// Deterministic stems make reruns overwrite rather than duplicate.
+	Stem string
+	// Order sorts the columns of a merged schema (the kind's documented order).
+	Order func([]arrow.Field) []arrow.Field
+	Options
+}
+
+// Partitioned writes batches into one open file per partition. Files roll at
+// Options.TargetFileBytes; at most Options.MaxOpenFiles are open at once (the
+// least recently used is finished to make room). When a batch brings columns
+// the current file lacks, that file is finished and the next one has the
+// union of both column sets; batches lacking some of a file's columns get
+// NULLs there. Nothing is visible until Commit; Abort discards everything.
+type Partitioned struct {
+	cfg      PartitionedConfig
+	open     map[string]*list.Element // partition → element of lru holding *File
+	lru      *list.List
+	seq      map[string]int
+	finished []*File
+	infos    []FileInfo
+}
+
+// NewPartitioned returns a writer with no files yet.
+func NewPartitioned(cfg PartitionedConfig) *Partitioned {
+	cfg.Options = cfg.Options.withDefaults()
+	if cfg.Order == nil {
+		cfg.Order = func(f []arrow.Field) []arrow.Field { return f }
+	}
+	return &Partitioned{cfg: cfg, open: map[string]*list.Element{}, lru: list.New(), seq: map[string]int{}}
+}
+
+// Write appends rec to the file of partition.
+func (p *Partitioned) Write(ctx context.Context, partition string, rec arrow.RecordBatch) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	f, err := p.fileFor(ctx, partition, rec.Schema())
+	if err != nil {
+		return err
+	}
+	conformed, err := conform(rec, f.Schema(), p.cfg.Mem)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.info.Path, err)
+	}
+	defer conformed.Release()
+	if err := f.Write(conformed); err != nil {
+		return err
+	}
+	if f.Size() >= p.cfg.TargetFileBytes {
+		return p.finish(partition)
+	}
+	return nil
+}
+
+// fileFor returns the open file of partition, opening or replacing it when
+// needed so that it can hold every column of sc.
+func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.Schema) (*File, error) {
+	want := sc
+	if el, ok := p.open[partition]; ok {
+		f := el.Value.(*File)
+		merged, same, err := union(f.Schema(), sc, p.cfg.Order)
+		if err != nil {
+			return nil, fmt.Errorf("partition %s: %w", partition, err)
+		}
+		if same {
+			p.lru.MoveToFront(el)
+			return f, nil
+		}
+		if err := p.finish(partition); err != nil {
+			return nil, err
+		}
+		want = merged
+	} else {
+		want = arrow.NewSchema(p.cfg.Order(append([]arrow.Field(nil), sc.Fields()...)), nil)
+	}
+	for p.lru.Len() >= p.cfg.MaxOpenFiles {
+		oldest := p.lru.Back().Value.(*File)
+		if err := p.finish(oldest.info.Partition); err != nil {
+			return nil, err
+		}
+	}
+	n := p.seq[partition]
+	p.seq[partition] = n + 1
+	name := fmt.Sprintf("part-%s-%05d.%sparquet", p.cfg.Stem, n, codecSuffix(p.cfg.Compression))
+	rel := path.Join(p.cfg.Prefix, partition, name)
+	f, err := NewFile(ctx, p.cfg.Sink, rel, partition, want, p.cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	p.open[partition] = p.lru.PushFront(f)
+	return f, nil
+}
+
+// finish completes the open file of partition, if any.
+func (p *Partitioned) finish(partition string) error {
+	el, ok := p.open[partition]
+	if !ok {
+		return nil
+	}
+	delete(p.open, partition)
+	p.lru.Remove(el)
+	f := el.Value.(*File)
+	p.finished = append(p.finished, f)
+	info, err := f.Finish()
+	if err != nil {
+		return err
+	}
+	p.infos = append(p.infos, info)
+	return nil
+}
+
+// Finish completes every open file and returns all files written, in the
+// order they were finished. Nothing is visible until Commit.
+func (p *Partitioned) Finish() ([]FileInfo, error) {
+	for p.lru.Len() > 0 {
+		f := p.lru.Back().Value.(*File)
+		if err := p.finish(f.info.Partition); err != nil {
+			return nil, err
+		}
+	}
+	return p.infos, nil
+}
+
+// Commit publishes every finished file. Call Finish first.
+func (p *Partitioned) Commit() error {
+	if p.lru.Len() > 0 {
+		return errors.New("writer: commit with open files; call Finish first")
+	}
+	for _, f := range p.finished {
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort discards every file not yet committed.
+func (p *Partitioned) Abort() {
+	for el := p.lru.Front(); el != nil; el = el.Next() {
+		el.Value.(*File).Abort()
+	}
+	for _, f := range p.finished {
+		f.Abort()
+	}
+	p.lru.Init()
+	clear(p.open)
+}
+
+// union merges two schemas by column name. same reports that b adds nothing
+// to a. Two columns of one name and different types are an error.
+func union(a, b *arrow.Schema, order func([]arrow.Field) []arrow.Field) (*arrow.Schema, bool, error) {
+	fields := append([]arrow.Field(nil), a.Fields()...)
+	same := true
+	for _, f := range b.Fields() {
+		idx := a.FieldIndices(f.Name)
+		if len(idx) == 0 {
+			fields = append(fields, f)
+			same = false
+			continue
+		}
+		if !arrow.TypeEqual(a.Field(idx[0]).Type, f.Type) {
+			return nil, false, fmt.Errorf("column %s is %s in one input and %s in another", f.Name, a.Field(idx[0]).Type, f.Type)
+		}
+	}
+	if same {
+		return a, true, nil
+	}
+	return arrow.NewSchema(order(fields), nil), false, nil
+}
+
+// conform returns rec with the columns of sc, in sc's order: columns rec
+// lacks are all NULL. The result must be released.
+func conform(rec arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if rec.Schema().Equal(sc) {
+		rec.Retain()
+		return rec, nil
+	}
+	n := int(rec.NumRows())
+	cols := make([]arrow.Array, sc.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, f := range sc.Fields() {
+		idx := rec.Schema().FieldIndices(f.Name)
+		if len(idx) == 0 {
+			cols[i] = array.MakeArrayOfNull(mem, f.Type, n)
+			continue
+		}
+		c := rec.Column(idx[0])
+		if !arrow.TypeEqual(c.DataType(), f.Type) {
+			return nil, fmt.Errorf("column %s is %s, file has %s", f.Name, c.DataType(), f.Type)
+		}
+		c.Retain()
+		cols[i] = c
+	}
+	return array.NewRecordBatch(sc, cols, int64(n)), nil
+}

@@ -1,0 +1,150 @@
+package writer
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Defaults for Options.
+const (
+	DefaultRowGroupBytes   = 128 << 20
+	DefaultTargetFileBytes = 256 << 20
+	DefaultBufferBudget    = 256 << 20
+	DefaultMaxOpenFiles    = 32
+)
+
+// CreatedBy is written into every file's footer.
+var CreatedBy = "convert (arrow-go v18)"
+
+// Options configures the Parquet output.
+type Options struct {
+	// Compression is the codec name: snappy (default), zstd, gzip or none.
+	Compression string
+	// RowGroupBytes cuts a row group once its encoded, compressed pages reach
+	// this size (DefaultRowGroupBytes if 0).
+	RowGroupBytes int64
+	// TargetFileBytes rolls to a new file once a file reaches this size
+	// (DefaultTargetFileBytes if 0).
+	TargetFileBytes int64
+	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
+	// recently used one is finished when a new partition needs a file.
+	MaxOpenFiles int
+	// DeltaColumns are integer columns of high cardinality (byte counts,
+	// timestamps): written with DELTA_BINARY_PACKED and no dictionary, which
+	// is faster and smaller than a dictionary that would overflow anyway.
+	DeltaColumns []string
+	// Budget, shared by all files of a run, bounds the bytes buffered in
+	// unfinished row groups. Nil means no shared bound.
+	Budget *Budget
+	// Mem allocates Arrow and Parquet buffers (memory.DefaultAllocator if nil).
+	Mem memory.Allocator
+}
+
+func (o Options) withDefaults() Options {
+	if o.Compression == "" {
+		o.Compression = "snappy"
+	}
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.TargetFileBytes <= 0 {
+		o.TargetFileBytes = DefaultTargetFileBytes
+	}
+	if o.MaxOpenFiles <= 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	return o
+}
+
+// ParseCompression maps a codec name to its Parquet codec.
+func ParseCompression(name string) (compress.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return compress.Codecs.Snappy, nil
+	case "zstd":
+		return compress.Codecs.Zstd, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return 0, fmt.Errorf("unknown compression %q (want snappy, zstd, gzip or none)", name)
+}
+
+// codecSuffix names the codec in file names, as Spark and Glue do
+// (part-….snappy.parquet).
+func codecSuffix(name string) string {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return "snappy."
+	case "zstd":
+		return "zstd."
+	case "gzip":
+		return "gz."
+	}
+	return ""
+}
+
+// maxRowGroupRows only guards against a runaway row group; row groups are cut
+// by size (Options.RowGroupBytes), never by this count.
+const maxRowGroupRows = 1 << 30
+
+// NewWriterProperties is the one place where Parquet writer options are set,
+// chosen for Athena (FORMATS.md §5):
+//   - data page V1 (not every engine reads V2 pages);
+//   - dictionary encoding, except DELTA_BINARY_PACKED for Options.DeltaColumns;
+//   - column statistics on (min/max let engines skip row groups);
+//   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
+//   - the codec from Options.Compression (Snappy by default).
+//
+// Column names are lowercase because the schemas in package schema are, and
+// no INT96 is written because no schema has a timestamp column.
+func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties, error) {
+	o = o.withDefaults()
+	codec, err := ParseCompression(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	opts := []parquet.WriterProperty{
+		parquet.WithAllocator(o.Mem),
+		parquet.WithCreatedBy(CreatedBy),
+		parquet.WithVersion(parquet.V2_LATEST),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+		parquet.WithCompression(codec),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+		parquet.WithPageIndexEnabled(false),
+		parquet.WithMaxRowGroupLength(maxRowGroupRows),
+	}
+	delta := map[string]bool{}
+	for _, c := range o.DeltaColumns {
+		delta[c] = true
+	}
+	for _, f := range sc.Fields() {
+		if !delta[f.Name] {
+			continue
+		}
+		switch f.Type.ID() {
+		case arrow.INT32, arrow.INT64:
+			opts = append(opts,
+				parquet.WithDictionaryFor(f.Name, false),
+				parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
+		}
+	}
+	return parquet.NewWriterProperties(opts...), nil
+}
+
+// arrowWriterProperties stores the Arrow schema in the footer, so Arrow
+// readers get the exact types back; Athena ignores it.
+func arrowWriterProperties(mem memory.Allocator) pqarrow.ArrowWriterProperties {
+	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
+}
