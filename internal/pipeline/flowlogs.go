@@ -72,6 +72,9 @@ func (r flowReader) Counts() (int64, int64) {
 
 func (r flowReader) Warnings() []string {
 	var w []string
+	if r.AssumedDefaultFormat() {
+		w = append(w, "objects without a header line were read as the default format (version 2); give --fields if that is wrong")
+	}
 	for _, f := range r.UnknownFields() {
 		w = append(w, fmt.Sprintf("unknown flow-log field %q read as a string column", f))
 	}

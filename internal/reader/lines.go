@@ -42,7 +42,10 @@ func (l *LineReader) Next() ([]byte, error) {
 	b, err := l.r.ReadSlice('\n')
 	if err == nil || (err == io.EOF && len(b) > 0) {
 		l.line++
-		return trimEOL(b), nil
+		if b = trimEOL(b); len(b) > l.max {
+			return b[:min(len(b), MaxRejectRawBytes)], ErrLineTooLong
+		}
+		return b, nil
 	}
 	if err != bufio.ErrBufferFull {
 		return nil, err

@@ -22,10 +22,11 @@ type VPCField struct {
 // Column returns the Parquet column name of the field: account-id → account_id.
 func (f VPCField) Column() string { return ColumnName(f.Name) }
 
+// Short names for the column types, all of type arrow.DataType.
 var (
-	i32 = arrow.PrimitiveTypes.Int32
-	i64 = arrow.PrimitiveTypes.Int64
-	str = arrow.BinaryTypes.String
+	i32 arrow.DataType = arrow.PrimitiveTypes.Int32
+	i64 arrow.DataType = arrow.PrimitiveTypes.Int64
+	str arrow.DataType = arrow.BinaryTypes.String
 )
 
 // VPCFields lists every known field in documented order (FORMATS.md §1.2 and

@@ -40,15 +40,19 @@ const minBudgetFlush = 4 << 20
 
 // File is one Parquet file being written.
 type File struct {
-	info      FileInfo
-	schema    *arrow.Schema
-	out       storage.File
-	counter   *countingWriter
-	fw        *pqarrow.FileWriter
-	opts      Options
-	buffered  int64 // what this file counts against the budget
-	finished  bool
-	committed bool
+	info     FileInfo
+	schema   *arrow.Schema
+	out      storage.File
+	counter  *countingWriter
+	fw       *pqarrow.FileWriter
+	opts     Options
+	buffered int64 // what this file counts against the budget
+	// cutPending asks for a new row group before the next write. The cut is
+	// lazy because a row group opened and never written would be written to
+	// the file as an empty row group.
+	cutPending bool
+	finished   bool
+	committed  bool
 }
 
 type countingWriter struct {
@@ -92,9 +96,17 @@ func (f *File) Size() int64 { return f.counter.n + f.fw.RowGroupTotalBytesWritte
 // Rows returns the rows written so far.
 func (f *File) Rows() int64 { return f.info.Rows }
 
-// Write appends rec, whose schema must equal the file's. It cuts the row
-// group when it reaches Options.RowGroupBytes or the shared budget is full.
+// Write appends rec, whose schema must equal the file's. A row group ends
+// once it reaches Options.RowGroupBytes or the shared budget is full.
 func (f *File) Write(rec arrow.RecordBatch) error {
+	if f.cutPending {
+		if err := f.fw.NewBufferedRowGroupChecked(); err != nil {
+			return fmt.Errorf("writing %s: %w", f.info.Path, err)
+		}
+		f.info.RowGroups++
+		f.account(0)
+		f.cutPending = false
+	}
 	if err := f.fw.WriteBuffered(rec); err != nil {
 		return fmt.Errorf("writing %s: %w", f.info.Path, err)
 	}
@@ -102,13 +114,7 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 	buffered := f.fw.RowGroupTotalBytesWritten()
 	f.account(buffered)
 	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= minBudgetFlush
-	if buffered >= f.opts.RowGroupBytes || over {
-		if err := f.fw.NewBufferedRowGroupChecked(); err != nil {
-			return fmt.Errorf("writing %s: %w", f.info.Path, err)
-		}
-		f.info.RowGroups++
-		f.account(0)
-	}
+	f.cutPending = buffered >= f.opts.RowGroupBytes || over
 	return nil
 }
 

@@ -69,4 +69,3 @@ func headerFields(line []byte) ([]string, bool) {
 	}
 	return fields, true
 }
-

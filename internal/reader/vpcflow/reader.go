@@ -63,6 +63,9 @@ type Reader struct {
 	eof     bool
 	stats   Stats
 	unknown map[string]bool
+	// assumedDefault records that the object had no header and no field list
+	// was given, and its first line was read as the default format.
+	assumedDefault bool
 
 	firstLine   []byte // the first data line, read while looking for a header
 	firstLineNo int64
@@ -152,6 +155,7 @@ func (rd *Reader) readFirstLine() error {
 			if !looksLikeDefaultFormat(line) {
 				return rd.errorf(reader.ErrNoHeader, "give the flow log's format with --fields")
 			}
+			rd.assumedDefault = true
 			rd.setLayout(rd.newLayout(schema.VPCDefaultFormat, nil))
 		}
 		rd.firstLine = append([]byte(nil), line...)
@@ -222,6 +226,11 @@ func (rd *Reader) UnknownFields() []string {
 	}
 	return out
 }
+
+// AssumedDefaultFormat reports that the object had no header line, no field
+// list was given, and it was read as the default (version 2) format because
+// its first line has that shape.
+func (rd *Reader) AssumedDefaultFormat() bool { return rd.assumedDefault }
 
 // Stats returns the counts so far.
 func (rd *Reader) Stats() Stats { return rd.stats }
@@ -394,18 +403,28 @@ func (rd *Reader) parseRow(line []byte) string {
 		case kindInt32:
 			v, ok := parseInt(f)
 			if !ok || v < -1<<31 || v > 1<<31-1 {
-				return fmt.Sprintf("column %s: %v: %q", cols[i].name, reader.ErrBadInt, f)
+				return badInt(cols[i].name, f)
 			}
 			rd.nums[i] = v
 		case kindInt64:
 			v, ok := parseInt(f)
 			if !ok {
-				return fmt.Sprintf("column %s: %v: %q", cols[i].name, reader.ErrBadInt, f)
+				return badInt(cols[i].name, f)
 			}
 			rd.nums[i] = v
 		}
 	}
 	return ""
+}
+
+// badInt is the reject reason for a field that is not an integer of its
+// column's width; a long value is shortened in the reason (the raw line keeps it).
+func badInt(column string, value []byte) string {
+	const maxShown = 64
+	if len(value) > maxShown {
+		return fmt.Sprintf("column %s: %v: %q…", column, reader.ErrBadInt, value[:maxShown])
+	}
+	return fmt.Sprintf("column %s: %v: %q", column, reader.ErrBadInt, value)
 }
 
 // appendRow appends the parsed line to the builders. It cannot fail.

@@ -1,0 +1,85 @@
+package storage
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCleanRel(t *testing.T) {
+	for _, ok := range []string{"a", "year=2024/month=01/x.parquet", "_rejects/x.jsonl.gz", "a/./b"} {
+		_, err := CleanRel(ok)
+		require.NoError(t, err, ok)
+	}
+	for _, bad := range []string{"", "/etc/passwd", "../x", "a/../../x", "a/..", "a\\b", "a\x00b", ".", "a/../b"} {
+		_, err := CleanRel(bad)
+		require.ErrorIs(t, err, ErrUnsafePath, bad)
+	}
+}
+
+func TestLocalSinkCommitAndAbort(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := &LocalSink{Root: root}
+
+	f, err := s.Create(ctx, "year=2024/a.parquet")
+	require.NoError(t, err)
+	_, err = f.Write([]byte("data"))
+	require.NoError(t, err)
+	// Not visible before Commit; the temporary is hidden.
+	_, err = os.Stat(filepath.Join(root, "year=2024/a.parquet"))
+	require.True(t, os.IsNotExist(err))
+	var listed []string
+	require.NoError(t, s.List(ctx, "", func(o Object) error { listed = append(listed, o.Key); return nil }))
+	require.Empty(t, listed)
+	require.NoError(t, f.Commit())
+	require.NoError(t, f.Abort(), "abort after commit is a no-op")
+
+	g, err := s.Create(ctx, "year=2024/b.parquet")
+	require.NoError(t, err)
+	_, _ = g.Write([]byte("partial"))
+	require.NoError(t, g.Abort())
+
+	require.NoError(t, s.List(ctx, "", func(o Object) error { listed = append(listed, o.Key); return nil }))
+	require.Equal(t, []string{"year=2024/a.parquet"}, listed)
+	entries, err := os.ReadDir(filepath.Join(root, "year=2024"))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporaries left behind")
+
+	rc, err := s.Open(ctx, "year=2024/a.parquet")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	require.Equal(t, "data", string(b))
+
+	_, err = s.Create(ctx, "../escape")
+	require.ErrorIs(t, err, ErrUnsafePath)
+	require.NoError(t, s.Remove(ctx, "year=2024/a.parquet"))
+	require.NoError(t, s.Remove(ctx, "year=2024/a.parquet"), "removing a missing file is fine")
+}
+
+func TestLocalSourceListsRecursivelyInOrder(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"b/2.log", "a/1.log", "a/.hidden", ".git/x", "out/skip.parquet", "c.log"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(p), 0o644))
+	}
+	src := &LocalSource{Root: root, Exclude: []string{filepath.Join(root, "out")}}
+	var keys []string
+	require.NoError(t, src.List(context.Background(), func(o Object) error {
+		rel, _ := filepath.Rel(root, o.Key)
+		keys = append(keys, filepath.ToSlash(rel))
+		require.Equal(t, int64(len(filepath.ToSlash(rel))), o.Size)
+		return nil
+	}))
+	require.Equal(t, []string{"a/1.log", "b/2.log", "c.log"}, keys)
+
+	single := &LocalSource{Root: filepath.Join(root, "c.log")}
+	keys = nil
+	require.NoError(t, single.List(context.Background(), func(o Object) error { keys = append(keys, o.Key); return nil }))
+	require.Len(t, keys, 1)
+}
