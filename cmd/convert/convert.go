@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ type convertFlags struct {
 	maxLineBytes   byteSize
 	logLevel       string
 	progress       string
+	cpuProfile     string
 
 	// flowlogs
 	fields string
@@ -72,6 +74,7 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines longer than this")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always or never")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for performance work)")
 	if kind == kindFlowLogs {
 		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")
 	}
@@ -113,6 +116,14 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 		cfg.Progress = progressPrinter(stderr)
 	}
 
+	if c.cpuProfile != "" {
+		stop, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			log.Error("invalid arguments", "error", err)
+			return exitUsage
+		}
+		defer stop()
+	}
 	log.Info("converting", "kind", kind, "in", cfg.Source.String(), "out", cfg.Sink.String(), "workers", cfg.Workers)
 	summary, err := pipeline.Run(ctx, cfg)
 	if cfg.Progress != nil {
@@ -198,6 +209,18 @@ func openLocal(in, out string) (storage.Source, storage.Sink, error) {
 		return nil, nil, fmt.Errorf("--out: %w", err)
 	}
 	return &storage.LocalSource{Root: in, Exclude: []string{out}}, &storage.LocalSink{Root: out}, nil
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -12,6 +12,7 @@ import (
 	"convert/internal/reader/vpcflow"
 	"convert/internal/schema"
 	"convert/internal/storage"
+	"convert/internal/writer"
 )
 
 // FlowLogs is the VPC Flow Logs kind.
@@ -104,7 +105,18 @@ func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 // Order implements Kind.
 func (k *FlowLogs) Order(fields []arrow.Field) []arrow.Field { return schema.SortVPCFields(fields) }
 
-// DeltaColumns implements Kind: counters and timestamps are high-cardinality.
-func (k *FlowLogs) DeltaColumns() []string {
-	return []string{"packets", "bytes", "start", "end"}
+// Encodings implements Kind: every integer column delta-encoded (constant
+// versions cost nothing, counters and times have no useful dictionary), the
+// address columns plain (mostly distinct values), the rest dictionaries.
+func (k *FlowLogs) Encodings() map[string]writer.Encoding {
+	enc := map[string]writer.Encoding{
+		"srcaddr": writer.Plain, "dstaddr": writer.Plain,
+		"pkt_srcaddr": writer.Plain, "pkt_dstaddr": writer.Plain,
+	}
+	for _, f := range schema.VPCFields {
+		if f.Type.ID() != arrow.STRING {
+			enc[f.Column()] = writer.Delta
+		}
+	}
+	return enc
 }

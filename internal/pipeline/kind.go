@@ -12,6 +12,7 @@ import (
 	"convert/internal/keypath"
 	"convert/internal/reader"
 	"convert/internal/storage"
+	"convert/internal/writer"
 )
 
 // Kind is one log kind: which objects are its input, how to read them, and
@@ -28,8 +29,8 @@ type Kind interface {
 	Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, error)
 	// Order sorts the columns of a merged schema into documented order.
 	Order(fields []arrow.Field) []arrow.Field
-	// DeltaColumns are integer columns to write with delta encoding.
-	DeltaColumns() []string
+	// Encodings chooses column encodings (dictionary for the columns it omits).
+	Encodings() map[string]writer.Encoding
 }
 
 // Reader is a kind's reader of one object.

@@ -29,8 +29,9 @@ const (
 	// plainTextRatio estimates the compressed size of plain-text input when
 	// sizing units: log text gzips about 7:1.
 	plainTextRatio = 7
-	// taskQueue is the capacity of an object's batch channel.
-	taskQueue = 2
+	// unitQueue is the capacity of the channel from a unit's decoder to its
+	// writer, in messages (a batch each).
+	unitQueue = 4
 	// rejectsPerMessage and rejectBytesPerMessage bound the rejects a decoder
 	// holds before handing them to the unit.
 	rejectsPerMessage     = 1024
@@ -85,17 +86,11 @@ type object struct {
 type unit struct {
 	id      string
 	objects []object
-	tasks   chan *task // the unit's objects, in order, as they are dispatched
 }
 
-// task is one object being decoded; msgs carries its batches and rejects, in
-// order, and ends with an end message.
-type task struct {
-	obj  object
-	msgs chan message
-}
-
+// message carries, in order, an object's batches and rejects, then its end.
 type message struct {
+	obj     *object
 	rec     arrow.RecordBatch
 	rejects []reader.Reject
 	end     *objectEnd
@@ -149,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Writer.Mem = cfg.Mem
-	cfg.Writer.DeltaColumns = cfg.Kind.DeltaColumns()
+	cfg.Writer.Encodings = cfg.Kind.Encodings()
 	if cfg.Writer.Budget == nil {
 		cfg.Writer.Budget = writer.NewBudget(writer.DefaultBufferBudget)
 	}
@@ -181,55 +176,27 @@ func (r *runner) run(parent context.Context) error {
 	fail := func(err error) { cancel(err) }
 	r.fail = fail
 
-	units := make(chan *unit, r.cfg.Workers)
-	tasks := make(chan *task)
+	units := make(chan *unit)
 	var wg sync.WaitGroup
-
-	// Dispatcher: list, form units, hand out tasks in order.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(units)
-		defer close(tasks)
-		if err := r.dispatch(ctx, units, tasks); err != nil {
+		if err := r.dispatch(ctx, units); err != nil {
 			fail(err)
 		}
 	}()
-
-	// Decoders.
-	for range r.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range tasks {
-				r.decode(ctx, t.obj, func(m message) bool {
-					select {
-					case t.msgs <- m:
-						return true
-					case <-ctx.Done():
-						m.release()
-						return false
-					}
-				})
-				close(t.msgs)
-			}
-		}()
-	}
-
-	// Units.
 	for range r.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for u := range units {
 				if ctx.Err() != nil {
-					drainUnit(u)
 					continue
 				}
 				res, err := r.runUnit(ctx, u)
 				if err != nil {
 					fail(err)
-					drainUnit(u)
 					continue
 				}
 				r.tally.unitDone(res)
@@ -250,22 +217,8 @@ func (r *runner) run(parent context.Context) error {
 	return nil
 }
 
-// drainUnit releases whatever a unit's objects still hold, after a failure.
-func drainUnit(u *unit) {
-	for {
-		select {
-		case t := <-u.tasks:
-			for m := range t.msgs {
-				m.release()
-			}
-		default:
-			return
-		}
-	}
-}
-
-// dispatch lists the source and sends each unit, then its tasks, in order.
-func (r *runner) dispatch(ctx context.Context, units chan<- *unit, tasks chan<- *task) error {
+// dispatch lists the source and sends units, in order.
+func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 	var cur []object
 	var curBytes int64
 	var curGroup string
@@ -273,24 +226,14 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit, tasks chan<- 
 		if len(cur) == 0 {
 			return nil
 		}
-		u := &unit{id: unitID(r.cfg.Kind.Name(), cur), objects: cur, tasks: make(chan *task, len(cur))}
+		u := &unit{id: unitID(r.cfg.Kind.Name(), cur), objects: cur}
 		cur, curBytes = nil, 0
 		select {
 		case units <- u:
+			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		for _, o := range u.objects {
-			t := &task{obj: o, msgs: make(chan message, taskQueue)}
-			u.tasks <- t
-			select {
-			case tasks <- t:
-			case <-ctx.Done():
-				close(t.msgs)
-				return context.Cause(ctx)
-			}
-		}
-		return nil
 	}
 	err := r.cfg.Source.List(ctx, func(so storage.Object) error {
 		r.tally.mu.Lock()
@@ -378,9 +321,9 @@ func (r *runner) fallbackDate(o object) time.Time {
 
 // decode reads one object and emits its batches and rejects, then its end.
 // emit returns false when the run is cancelled.
-func (r *runner) decode(ctx context.Context, o object, emit func(message) bool) {
+func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool) {
 	end := &objectEnd{}
-	defer func() { emit(message{end: end}) }()
+	defer func() { emit(message{obj: o, end: end}) }()
 
 	rc, err := r.cfg.Source.Open(ctx, o.Object)
 	if err != nil {
@@ -388,7 +331,7 @@ func (r *runner) decode(ctx context.Context, o object, emit func(message) bool) 
 		return
 	}
 	in := &countingReader{r: rc, n: &r.bytesIn}
-	dec, err := reader.Decode(readCloser{in, rc})
+	dec, err := reader.DecodeAhead(readCloser{in, rc})
 	if err != nil {
 		end.err = &reader.ParseError{Object: o.Key, Err: err}
 		return
@@ -403,14 +346,14 @@ func (r *runner) decode(ctx context.Context, o object, emit func(message) bool) 
 		if len(pending) == 0 {
 			return true
 		}
-		m := message{rejects: pending}
+		m := message{obj: o, rejects: pending}
 		pending, pendingBytes = nil, 0
 		return emit(m)
 	}
 	src := ObjectSource{
 		Object:   o.Object,
 		Key:      o.key,
-		Fallback: r.fallbackDate(o),
+		Fallback: r.fallbackDate(*o),
 		Mem:      r.cfg.Mem,
 		Reject: func(rj reader.Reject) {
 			rj.Raw = append([]byte(nil), rj.Raw...)
@@ -433,7 +376,7 @@ func (r *runner) decode(ctx context.Context, o object, emit func(message) bool) 
 		}
 		rec := rd.RecordBatch()
 		rec.Retain()
-		if !emit(message{rec: rec}) {
+		if !emit(message{obj: o, rec: rec}) {
 			return
 		}
 	}
@@ -546,59 +489,91 @@ func (w *unitWriter) commit() (*unitResult, error) {
 	return res, nil
 }
 
-// runUnit writes a unit from the objects the decoders stream to it. If an
-// object fails and bad objects may be skipped, the unit is discarded and
-// redone without it.
+// runUnit converts a unit: one goroutine decodes its objects in order and
+// streams their batches to this one, which writes them, so decoding overlaps
+// with encoding. If an object fails and bad objects may be skipped, the unit
+// is discarded and converted again without it: none of its rows are written.
 func (r *runner) runUnit(ctx context.Context, u *unit) (*unitResult, error) {
-	w := r.newUnitWriter(u)
+	skip := map[string]bool{}
 	var bad []BadObject
-	var unitErr error
-	for range u.objects {
-		var t *task
-		select {
-		case t = <-u.tasks:
-		case <-ctx.Done():
-			w.abort()
-			return nil, context.Cause(ctx)
+	for {
+		res, failed, err := r.tryUnit(ctx, u, skip)
+		if err != nil {
+			return nil, err
 		}
-		var objFailed bool
-		for m := range t.msgs {
-			if unitErr != nil || objFailed {
-				m.release()
+		if failed == nil {
+			res.bad = bad
+			return res, nil
+		}
+		r.cfg.Log.Warn("skipping bad object; converting its unit again without it", "object", failed.Object, "error", failed.Error)
+		skip[failed.Object] = true
+		bad = append(bad, *failed)
+	}
+}
+
+// tryUnit converts the unit's objects not in skip. It returns the committed
+// result; or, with nothing committed, the first bad object when its failure
+// may be skipped; or an error.
+func (r *runner) tryUnit(ctx context.Context, u *unit, skip map[string]bool) (*unitResult, *BadObject, error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	msgs := make(chan message, unitQueue)
+	go func() {
+		defer close(msgs)
+		for i := range u.objects {
+			o := &u.objects[i]
+			if skip[o.Key] {
 				continue
 			}
-			objErr, err := w.handle(ctx, t.obj, m)
-			switch {
-			case err != nil:
-				unitErr = err
-				r.fail(err) // stop the decoders now; the rest is drained
-			case objErr != nil:
-				objFailed = true
-				if !r.skippable(objErr) {
-					unitErr = objErr
-					r.fail(objErr)
-				} else {
-					bad = append(bad, BadObject{Object: t.obj.Key, Error: objErr.Error()})
+			r.decode(ctx, o, func(m message) bool {
+				select {
+				case msgs <- m:
+					return true
+				case <-ctx.Done():
+					m.release()
+					return false
 				}
+			})
+			if ctx.Err() != nil {
+				return
 			}
 		}
+	}()
+	drain := func() {
+		for m := range msgs {
+			m.release()
+		}
 	}
-	if unitErr == nil && ctx.Err() != nil {
-		unitErr = context.Cause(ctx)
+
+	w := r.newUnitWriter(u)
+	for m := range msgs {
+		objErr, err := w.handle(ctx, *m.obj, m)
+		if err == nil && objErr != nil && !r.skippable(objErr) {
+			err = objErr
+		}
+		if err != nil {
+			stop(err)
+			drain()
+			w.abort()
+			return nil, nil, err
+		}
+		if objErr != nil {
+			stop(objErr)
+			drain()
+			w.abort()
+			return nil, &BadObject{Object: m.obj.Key, Error: objErr.Error()}, nil
+		}
 	}
-	if unitErr != nil {
+	if err := context.Cause(ctx); err != nil {
 		w.abort()
-		return nil, unitErr
-	}
-	if len(bad) > 0 {
-		w.abort()
-		return r.redoUnit(ctx, u, bad)
+		return nil, nil, err
 	}
 	res, err := w.commit()
 	if err != nil {
 		w.abort()
+		return nil, nil, err
 	}
-	return res, err
+	return res, nil, nil
 }
 
 // skippable says whether an object's failure may be skipped with
@@ -607,63 +582,6 @@ func (r *runner) runUnit(ctx context.Context, u *unit) (*unitResult, error) {
 func (r *runner) skippable(err error) bool {
 	return r.cfg.SkipBadObjects && !errors.Is(err, ErrNoPartitionDate) &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-}
-
-// redoUnit converts a unit again, sequentially, without its bad objects.
-func (r *runner) redoUnit(ctx context.Context, u *unit, bad []BadObject) (*unitResult, error) {
-	skip := map[string]bool{}
-	for _, b := range bad {
-		skip[b.Object] = true
-		r.cfg.Log.Warn("skipping bad object", "object", b.Object, "error", b.Error)
-	}
-	for {
-		w := r.newUnitWriter(u)
-		var unitErr, objErr error
-		var failed string
-		for _, o := range u.objects {
-			if skip[o.Key] {
-				continue
-			}
-			r.decode(ctx, o, func(m message) bool {
-				if unitErr != nil || objErr != nil {
-					m.release()
-					return ctx.Err() == nil
-				}
-				objErr, unitErr = w.handle(ctx, o, m)
-				return ctx.Err() == nil
-			})
-			if objErr != nil && unitErr == nil {
-				failed = o.Key
-				break
-			}
-			if unitErr != nil {
-				break
-			}
-		}
-		if unitErr == nil && ctx.Err() != nil {
-			unitErr = context.Cause(ctx)
-		}
-		if unitErr == nil && objErr != nil && !r.skippable(objErr) {
-			unitErr = objErr
-		}
-		if unitErr != nil {
-			w.abort()
-			return nil, unitErr
-		}
-		if objErr != nil {
-			w.abort()
-			skip[failed] = true
-			bad = append(bad, BadObject{Object: failed, Error: objErr.Error()})
-			continue
-		}
-		res, err := w.commit()
-		if err != nil {
-			w.abort()
-			return nil, err
-		}
-		res.bad = bad
-		return res, nil
-	}
 }
 
 func (r *runner) startProgress() func() {

@@ -19,13 +19,18 @@ type Decoded struct {
 	Gzip bool // whether the object was gzip-compressed
 	src  io.Closer
 	gz   *gzip.Reader
+	ra   *readAhead
 }
 
 // Close releases the decompressor and closes the object it reads.
 func (d *Decoded) Close() error {
 	var err error
+	if d.ra != nil {
+		d.ra.close()
+	}
 	if d.gz != nil {
-		err = d.gz.Close()
+		// Its error repeats a decompression error that Read already returned.
+		_ = d.gz.Close()
 	}
 	if d.src != nil {
 		err = errors.Join(err, d.src.Close())
@@ -38,6 +43,17 @@ func (d *Decoded) Close() error {
 // with the gzip magic bytes, as is otherwise. Read errors from a damaged
 // gzip stream are wrapped with ErrCorruptObject. Decode takes ownership of src.
 func Decode(src io.ReadCloser) (*Decoded, error) {
+	return decode(src, false)
+}
+
+// DecodeAhead is Decode with decompression in a goroutine of its own, a few
+// blocks ahead of the reader, so that decompressing and parsing one object
+// use two cores. Close stops the goroutine.
+func DecodeAhead(src io.ReadCloser) (*Decoded, error) {
+	return decode(src, true)
+}
+
+func decode(src io.ReadCloser, ahead bool) (*Decoded, error) {
 	br := bufio.NewReaderSize(src, 64<<10)
 	magic, err := br.Peek(len(gzipMagic))
 	if err != nil && err != io.EOF {
@@ -52,7 +68,12 @@ func Decode(src io.ReadCloser) (*Decoded, error) {
 		src.Close()
 		return nil, fmt.Errorf("%w: gzip header: %w", ErrCorruptObject, err)
 	}
-	return &Decoded{Reader: corruptOnError{gz}, Gzip: true, src: src, gz: gz}, nil
+	d := &Decoded{Reader: corruptOnError{gz}, Gzip: true, src: src, gz: gz}
+	if ahead {
+		d.ra = newReadAhead(d.Reader)
+		d.Reader = d.ra
+	}
+	return d, nil
 }
 
 // corruptOnError marks every read error except io.EOF as ErrCorruptObject, so

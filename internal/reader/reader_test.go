@@ -116,3 +116,29 @@ func TestParseErrorMessage(t *testing.T) {
 	require.ErrorIs(t, e, ErrBadInt)
 	require.Equal(t, "a/b.log.gz: corrupt object", (&ParseError{Object: "a/b.log.gz", Err: ErrCorruptObject}).Error())
 }
+
+func TestDecodeAhead(t *testing.T) {
+	text := strings.Repeat("0123456789abcdef\n", 100000) // several read-ahead blocks
+	d, err := DecodeAhead(io.NopCloser(bytes.NewReader(gz(t, text))))
+	require.NoError(t, err)
+	out, err := io.ReadAll(d)
+	require.NoError(t, err)
+	require.Equal(t, text, string(out))
+	require.NoError(t, d.Close())
+
+	// Corruption surfaces through the read-ahead, and Close does not hang
+	// when the reader stops early.
+	data := gz(t, text)
+	d, err = DecodeAhead(io.NopCloser(bytes.NewReader(data[:len(data)/2])))
+	require.NoError(t, err)
+	_, err = io.ReadAll(d)
+	require.ErrorIs(t, err, ErrCorruptObject)
+	require.NoError(t, d.Close())
+
+	d, err = DecodeAhead(io.NopCloser(bytes.NewReader(gz(t, text))))
+	require.NoError(t, err)
+	buf := make([]byte, 10)
+	_, err = d.Read(buf)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+}

@@ -35,10 +35,9 @@ type Options struct {
 	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
 	// recently used one is finished when a new partition needs a file.
 	MaxOpenFiles int
-	// DeltaColumns are integer columns of high cardinality (byte counts,
-	// timestamps): written with DELTA_BINARY_PACKED and no dictionary, which
-	// is faster and smaller than a dictionary that would overflow anyway.
-	DeltaColumns []string
+	// Encodings chooses the encoding of some columns; the others are
+	// dictionary-encoded. See Encoding.
+	Encodings map[string]Encoding
 	// Budget, shared by all files of a run, bounds the bytes buffered in
 	// unfinished row groups. Nil means no shared bound.
 	Budget *Budget
@@ -64,6 +63,21 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Encoding is a column encoding choice.
+type Encoding int
+
+const (
+	// Dictionary (the default) suits low-cardinality columns: account ids,
+	// interface ids, actions, statuses.
+	Dictionary Encoding = iota
+	// Delta is DELTA_BINARY_PACKED for integer columns: near zero bytes for
+	// constant or sorted values, and no hashing (counters, timestamps, ports).
+	Delta
+	// Plain suits high-cardinality strings (addresses, request ids) whose
+	// dictionary would overflow after costing a hash per value.
+	Plain
+)
 
 // ParseCompression maps a codec name to its Parquet codec.
 func ParseCompression(name string) (compress.Compression, error) {
@@ -101,7 +115,7 @@ const maxRowGroupRows = 1 << 30
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
-//   - dictionary encoding, except DELTA_BINARY_PACKED for Options.DeltaColumns;
+//   - dictionary encoding, except where Options.Encodings says otherwise;
 //   - column statistics on (min/max let engines skip row groups);
 //   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
 //   - the codec from Options.Compression (Snappy by default).
@@ -125,19 +139,16 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
 	}
-	delta := map[string]bool{}
-	for _, c := range o.DeltaColumns {
-		delta[c] = true
-	}
 	for _, f := range sc.Fields() {
-		if !delta[f.Name] {
-			continue
-		}
-		switch f.Type.ID() {
-		case arrow.INT32, arrow.INT64:
-			opts = append(opts,
-				parquet.WithDictionaryFor(f.Name, false),
-				parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
+		switch o.Encodings[f.Name] {
+		case Delta:
+			if f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64 {
+				opts = append(opts,
+					parquet.WithDictionaryFor(f.Name, false),
+					parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
+			}
+		case Plain:
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
 	return parquet.NewWriterProperties(opts...), nil

@@ -57,7 +57,7 @@ type Reader struct {
 
 	layout  *layout
 	pending *layout // a new layout seen mid-batch, applied at the next Next
-	bld     *array.RecordBuilder
+	cur     batch
 	rec     arrow.RecordBatch
 	err     error
 	eof     bool
@@ -205,12 +205,9 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 }
 
 func (rd *Reader) setLayout(l *layout) {
-	if rd.bld != nil {
-		rd.bld.Release()
-	}
 	rd.layout = l
-	rd.bld = array.NewRecordBuilder(rd.cfg.Mem, l.schema)
-	rd.bld.Reserve(rd.cfg.ChunkRows)
+	rd.cur = batch{}
+	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
 	rd.fields = make([][]byte, 0, n+1)
 	rd.nums = make([]int64, n)
@@ -261,10 +258,6 @@ func (rd *Reader) Release() {
 		rd.rec.Release()
 		rd.rec = nil
 	}
-	if rd.bld != nil {
-		rd.bld.Release()
-		rd.bld = nil
-	}
 }
 
 // Next reads the next batch of up to ChunkRows rows.
@@ -284,7 +277,7 @@ func (rd *Reader) Next() bool {
 		rd.handleLine(rd.firstLine, rd.firstLineNo)
 		rd.firstLine = nil
 	}
-	for !rd.eof && rd.pending == nil && rd.bld.Field(0).Len() < rd.cfg.ChunkRows {
+	for !rd.eof && rd.pending == nil && !rd.cur.full(rd.cfg.ChunkRows) {
 		line, err := rd.lines.Next()
 		switch {
 		case err == io.EOF:
@@ -302,14 +295,18 @@ func (rd *Reader) Next() bool {
 		rd.stats.Lines++
 		rd.handleLine(line, rd.lines.Line())
 	}
-	if rd.bld.Field(0).Len() == 0 {
+	if rd.cur.rows == 0 {
 		if rd.pending != nil {
 			return rd.Next()
 		}
 		return false
 	}
-	rd.rec = rd.bld.NewRecordBatch()
-	rd.bld.Reserve(rd.cfg.ChunkRows)
+	rd.rec = rd.cur.record(rd.layout.schema)
+	if rd.eof && rd.pending == nil {
+		rd.cur = batch{} // nothing more to read: no buffers for another batch
+	} else {
+		rd.cur.reset(rd.layout, rd.cfg.ChunkRows)
+	}
 	return true
 }
 
@@ -427,23 +424,9 @@ func badInt(column string, value []byte) string {
 	return fmt.Sprintf("column %s: %v: %q", column, reader.ErrBadInt, value)
 }
 
-// appendRow appends the parsed line to the builders. It cannot fail.
+// appendRow stores the parsed line in the current batch. It cannot fail.
 func (rd *Reader) appendRow() {
-	for i, c := range rd.layout.columns {
-		b := rd.bld.Field(i)
-		if !rd.valid[i] {
-			b.AppendNull()
-			continue
-		}
-		switch c.kind {
-		case kindInt32:
-			b.(*array.Int32Builder).Append(int32(rd.nums[i]))
-		case kindInt64:
-			b.(*array.Int64Builder).Append(rd.nums[i])
-		default:
-			b.(*array.StringBuilder).BinaryBuilder.Append(rd.fields[i])
-		}
-	}
+	rd.cur.appendRow(rd.fields, rd.nums, rd.valid)
 }
 
 // parseInt parses an optionally signed decimal integer without allocating.

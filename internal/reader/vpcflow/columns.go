@@ -1,0 +1,131 @@
+package vpcflow
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// maxBatchTextBytes ends a batch early when its string data grows this large,
+// which bounds a batch's memory whatever the line lengths (and keeps string
+// offsets far from the int32 limit).
+const maxBatchTextBytes = 64 << 20
+
+// batch holds the rows of the batch being read, column by column, in plain
+// Go slices that become the buffers of Arrow arrays without a copy. Writing a
+// value is a store into a slice: no builder calls per cell.
+type batch struct {
+	rows    int
+	text    int // bytes of string data in the batch
+	columns []columnData
+}
+
+type columnData struct {
+	kind  columnKind
+	valid []byte // validity bitmap, all ones until a NULL clears a bit
+	nulls int
+	i32   []int32
+	i64   []int64
+	offs  []int32 // string offsets, len rows+1
+	data  []byte  // string bytes
+}
+
+// reset prepares empty buffers for up to n rows of layout l. The buffers of
+// the previous batch belong to its arrays now and are not reused; the string
+// buffers are sized from the previous batch of the same layout.
+func (b *batch) reset(l *layout, n int) {
+	sameLayout := len(b.columns) == len(l.columns)
+	hints := make([]int, len(l.columns))
+	for i := range hints {
+		if sameLayout && b.rows > 0 {
+			hints[i] = len(b.columns[i].data) * n / b.rows * 9 / 8
+		}
+	}
+	b.rows, b.text = 0, 0
+	if !sameLayout {
+		b.columns = make([]columnData, len(l.columns))
+	}
+	ones := make([]byte, bitutil.BytesForBits(int64(n)))
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	for i, c := range l.columns {
+		cd := columnData{kind: c.kind, valid: append([]byte(nil), ones...)}
+		switch c.kind {
+		case kindInt32:
+			cd.i32 = make([]int32, n)
+		case kindInt64:
+			cd.i64 = make([]int64, n)
+		default:
+			cd.offs = make([]int32, 1, n+1)
+			cd.data = make([]byte, 0, hints[i])
+		}
+		b.columns[i] = cd
+	}
+}
+
+// full reports whether the batch must end before another row.
+func (b *batch) full(maxRows int) bool {
+	return b.rows >= maxRows || b.text >= maxBatchTextBytes
+}
+
+// appendRow stores one parsed row: nums holds the integer values and valid
+// says which fields are non-NULL; fields holds the raw field bytes.
+func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
+	r := b.rows
+	for i := range b.columns {
+		c := &b.columns[i]
+		if !valid[i] {
+			bitutil.ClearBit(c.valid, r)
+			c.nulls++
+			if c.kind == kindString {
+				c.offs = append(c.offs, int32(len(c.data)))
+			}
+			continue
+		}
+		switch c.kind {
+		case kindInt32:
+			c.i32[r] = int32(nums[i])
+		case kindInt64:
+			c.i64[r] = nums[i]
+		default:
+			c.data = append(c.data, fields[i]...)
+			c.offs = append(c.offs, int32(len(c.data)))
+			b.text += len(fields[i])
+		}
+	}
+	b.rows++
+}
+
+// record turns the batch into a record batch of schema sc.
+func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
+	n := b.rows
+	cols := make([]arrow.Array, len(b.columns))
+	for i := range b.columns {
+		c := &b.columns[i]
+		var validity *memory.Buffer
+		if c.nulls > 0 {
+			validity = memory.NewBufferBytes(c.valid[:bitutil.BytesForBits(int64(n))])
+		}
+		var buffers []*memory.Buffer
+		switch c.kind {
+		case kindInt32:
+			buffers = []*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.i32[:n]))}
+		case kindInt64:
+			buffers = []*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.i64[:n]))}
+		default:
+			buffers = []*memory.Buffer{validity,
+				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offs[:n+1])),
+				memory.NewBufferBytes(c.data)}
+		}
+		data := array.NewData(sc.Field(i).Type, n, buffers, nil, c.nulls, 0)
+		cols[i] = array.MakeFromData(data)
+		data.Release()
+	}
+	rec := array.NewRecordBatch(sc, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
