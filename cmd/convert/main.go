@@ -23,6 +23,8 @@ const (
 
 Usage:
   convert flowlogs --in PATH --out PATH [flags]   VPC Flow Logs
+  convert gen flowlogs --dir DIR [--size 1GiB]     generate realistic sample logs
+  convert bench flowlogs [--size 1GiB]             measure MB/s, ratio to gunzip, peak RSS
   convert version
 
 Run "convert <command> -h" for a command's flags. Every flag --name can also be
@@ -49,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "flowlogs":
 		code = convertCommand(ctx, kindFlowLogs, args[1:], stdout, stderr)
+	case "gen":
+		code = genCommand(ctx, args[1:], stderr)
+	case "bench":
+		code = benchCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "convert", version)
 		return exitOK

@@ -106,13 +106,13 @@ func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 func (k *FlowLogs) Order(fields []arrow.Field) []arrow.Field { return schema.SortVPCFields(fields) }
 
 // Encodings implements Kind: every integer column delta-encoded (constant
-// versions cost nothing, counters and times have no useful dictionary), the
-// address columns plain (mostly distinct values), the rest dictionaries.
+// versions cost nothing, counters and times have no useful dictionary, and
+// it saves a hash per value), strings in dictionaries. Measured on generated
+// flow logs (internal/writer's encoding experiment): 13% less CPU than
+// dictionaries everywhere for 2% more bytes; plain addresses would save
+// another 8% of CPU for 11% more bytes, which every Athena query pays for.
 func (k *FlowLogs) Encodings() map[string]writer.Encoding {
-	enc := map[string]writer.Encoding{
-		"srcaddr": writer.Plain, "dstaddr": writer.Plain,
-		"pkt_srcaddr": writer.Plain, "pkt_dstaddr": writer.Plain,
-	}
+	enc := map[string]writer.Encoding{}
 	for _, f := range schema.VPCFields {
 		if f.Type.ID() != arrow.STRING {
 			enc[f.Column()] = writer.Delta

@@ -21,6 +21,7 @@ import (
 	"convert/internal/parquettest"
 	"convert/internal/reader"
 	"convert/internal/storage"
+	"convert/internal/testenv"
 	"convert/internal/writer"
 )
 
@@ -385,10 +386,7 @@ func TestCancelledRunLeavesNothing(t *testing.T) {
 // (third-party files, read in place) and checks the balance and the counts
 // INDEX.md gives. Headerless files get the field list INDEX.md names.
 func TestSamples(t *testing.T) {
-	dir := "../../../shared/samples/vpcflow"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("samples not present")
-	}
+	dir := testenv.SamplesDir(t, "vpcflow")
 	fields := SampleFlowLogFields()
 	// records, rejected per file (INDEX.md).
 	want := map[string][2]int64{

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"convert/internal/keypath"
@@ -429,14 +431,12 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 	}
 	if m.rec != nil {
 		src := ObjectSource{Object: o.Object, Key: o.key, Fallback: w.r.fallbackDate(o)}
-		runs, err := w.r.cfg.Kind.Partition(m.rec, src)
+		spans, err := w.r.cfg.Kind.Partition(m.rec, src)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; give --partition-date YYYY-MM-DD", o.Key, err)
 		}
-		for _, run := range runs {
-			if err := w.writeRun(ctx, m.rec, run); err != nil {
-				return nil, err
-			}
+		if err := w.writeSpans(ctx, m.rec, spans); err != nil {
+			return nil, err
 		}
 	}
 	if e := m.end; e != nil {
@@ -455,13 +455,58 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 	return nil, nil
 }
 
-func (w *unitWriter) writeRun(ctx context.Context, rec arrow.RecordBatch, run Span) error {
-	if run.Start == 0 && run.End == rec.NumRows() {
-		return w.parts.Write(ctx, run.Partition, rec)
+// writeSpans writes the rows of rec to their partitions with one write per
+// partition: a batch whose rows alternate between two days (a file delivered
+// just after midnight) becomes two writes, not one per run of rows.
+func (w *unitWriter) writeSpans(ctx context.Context, rec arrow.RecordBatch, spans []Span) error {
+	if len(spans) == 1 && spans[0].Start == 0 && spans[0].End == rec.NumRows() {
+		return w.parts.Write(ctx, spans[0].Partition, rec)
 	}
-	s := rec.NewSlice(run.Start, run.End)
-	defer s.Release()
-	return w.parts.Write(ctx, run.Partition, s)
+	var order []string
+	byPartition := map[string][]Span{}
+	for _, s := range spans {
+		if _, ok := byPartition[s.Partition]; !ok {
+			order = append(order, s.Partition)
+		}
+		byPartition[s.Partition] = append(byPartition[s.Partition], s)
+	}
+	for _, p := range order {
+		part, err := selectSpans(ctx, rec, byPartition[p], w.r.cfg.Mem)
+		if err != nil {
+			return err
+		}
+		err = w.parts.Write(ctx, p, part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// selectSpans returns the rows of the spans, in order, as one batch.
+func selectSpans(ctx context.Context, rec arrow.RecordBatch, spans []Span, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if len(spans) == 1 {
+		return rec.NewSlice(spans[0].Start, spans[0].End), nil
+	}
+	idx := array.NewInt32Builder(mem)
+	defer idx.Release()
+	for _, s := range spans {
+		for i := s.Start; i < s.End; i++ {
+			idx.Append(int32(i))
+		}
+	}
+	indices := idx.NewArray()
+	defer indices.Release()
+	out, err := compute.Take(compute.WithAllocator(ctx, mem), *compute.DefaultTakeOptions(),
+		compute.NewDatumWithoutOwning(rec), compute.NewDatumWithoutOwning(indices))
+	if err != nil {
+		return nil, fmt.Errorf("selecting rows of a partition: %w", err)
+	}
+	batch := out.(*compute.RecordDatum).Value
+	batch.Retain()
+	out.Release()
+	return batch, nil
 }
 
 // commit finishes the unit's files, checks its reject ratio and publishes

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+
+	"convert/internal/bench"
+	"convert/internal/gen"
+	"convert/internal/pipeline"
+	"convert/internal/storage"
+	"convert/internal/writer"
+)
+
+// genFlags are the flags of "convert gen" and the data part of "convert bench".
+type genFlags struct {
+	kind  kindName
+	dir   string
+	size  byteSize
+	seed  int64
+	days  int
+	files int
+}
+
+func (g *genFlags) register(fs *flag.FlagSet, dirHelp string) {
+	g.size = 1 << 30
+	fs.Var(&g.size, "size", "uncompressed size of the generated logs")
+	fs.Int64Var(&g.seed, "seed", 1, "seed of the generated data (same seed, same bytes)")
+	fs.IntVar(&g.days, "days", 2, "number of days the generated logs span")
+	fs.IntVar(&g.files, "files", 0, "number of files (0: about one per 8 MiB of text, like busy 5-minute files)")
+	fs.StringVar(&g.dir, "dir", "", dirHelp)
+}
+
+// generate writes the data set unless dir already holds it (a marker file
+// records the parameters it was generated with).
+func (g *genFlags) generate(ctx context.Context, stderr io.Writer) error {
+	marker := filepath.Join(g.dir, ".convert-gen.json")
+	want, _ := json.Marshal(map[string]any{"kind": g.kind, "size": int64(g.size), "seed": g.seed, "days": g.days, "files": g.files})
+	if have, err := os.ReadFile(marker); err == nil && string(have) == string(want) {
+		fmt.Fprintf(stderr, "using the data already generated in %s\n", g.dir)
+		return nil
+	}
+	fmt.Fprintf(stderr, "generating %s of %s logs in %s …\n", formatBytes(int64(g.size)), g.kind, g.dir)
+	switch g.kind {
+	case kindFlowLogs:
+		st, err := gen.GenerateFlowLogsContext(ctx, gen.FlowLogsConfig{
+			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text, %.1f MB gzip\n",
+			st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
+	default:
+		return fmt.Errorf("no generator for %s", g.kind)
+	}
+	return os.WriteFile(marker, want, 0o644)
+}
+
+func parseKind(args []string, stderr io.Writer, usage string) (kindName, []string, bool) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return "", nil, false
+	}
+	switch k := kindName(args[0]); k {
+	case kindFlowLogs:
+		return k, args[1:], true
+	default:
+		fmt.Fprintf(stderr, "convert: unknown log kind %q\n\n%s", args[0], usage)
+		return "", nil, false
+	}
+}
+
+const genUsage = `Usage: convert gen flowlogs --dir DIR [--size 1GiB] [--seed 1] [--days 2] [--files N]
+
+Writes realistic, deterministic logs in the AWS key layout (for trying and
+benchmarking convert without an AWS account).
+`
+
+func genCommand(ctx context.Context, args []string, stderr io.Writer) int {
+	kind, args, ok := parseKind(args, stderr, genUsage)
+	if !ok {
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g := genFlags{kind: kind}
+	g.register(fs, "directory to write the logs to (required)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if g.dir == "" {
+		fmt.Fprint(stderr, "convert gen: --dir is required\n\n"+genUsage)
+		return exitUsage
+	}
+	if err := g.generate(ctx, stderr); err != nil {
+		fmt.Fprintln(stderr, "convert gen:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+const benchUsage = `Usage: convert bench flowlogs [--size 1GiB] [--dir DIR] [--workers N] [--keep-output]
+
+Generates --size of logs (once; reused while the parameters match), then
+measures in one process: plain gunzip of the files (the floor, --workers files
+at a time), the full conversion to Snappy Parquet, and the peak RSS of the
+conversion. Prints a report on stderr and JSON on stdout.
+`
+
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	kind, args, ok := parseKind(args, stderr, benchUsage)
+	if !ok {
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g := genFlags{kind: kind}
+	g.register(fs, "directory of the generated logs (default: a folder under the temp dir named after the parameters)")
+	workers := fs.Int("workers", runtime.NumCPU(), "conversion workers, and files decompressed at once for the floor")
+	keep := fs.Bool("keep-output", false, "keep the Parquet output (printed path) instead of deleting it")
+	memoryLimit := byteSize(448 << 20)
+	fs.Var(&memoryLimit, "memory-limit", "soft memory limit for the Go runtime during the conversion (0: none)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if g.dir == "" {
+		g.dir = filepath.Join(os.TempDir(), fmt.Sprintf("convert-bench-%s-%s-seed%d-days%d", kind, formatBytes(int64(g.size)), g.seed, g.days))
+	}
+	if err := g.generate(ctx, stderr); err != nil {
+		fmt.Fprintln(stderr, "convert bench:", err)
+		return exitFailed
+	}
+	out, err := os.MkdirTemp("", "convert-bench-out-")
+	if err != nil {
+		fmt.Fprintln(stderr, "convert bench:", err)
+		return exitFailed
+	}
+	if !*keep {
+		defer os.RemoveAll(out)
+	}
+	if memoryLimit > 0 {
+		debug.SetMemoryLimit(int64(memoryLimit))
+	}
+	report, err := bench.Measure(ctx, bench.MeasureConfig{InputDir: g.dir, OutputDir: out, Workers: *workers},
+		func(ctx context.Context) (bench.Conversion, error) {
+			cfg := pipeline.Config{
+				Kind:           &pipeline.FlowLogs{},
+				Source:         &storage.LocalSource{Root: g.dir},
+				Sink:           &storage.LocalSink{Root: out},
+				Workers:        *workers,
+				MaxRejectRatio: pipeline.DefaultMaxRejectRatio,
+				Writer:         writer.Options{},
+			}
+			s, err := pipeline.Run(ctx, cfg)
+			if err == nil && !s.Balanced {
+				err = errors.New("summary does not balance")
+			}
+			return bench.Conversion{InputBytes: s.BytesUncompressed, Records: s.RecordsRead,
+				OutputBytes: s.OutputBytes, OutputFiles: len(s.OutputFiles)}, err
+		})
+	if err != nil {
+		fmt.Fprintln(stderr, "convert bench:", err)
+		return exitFailed
+	}
+	fmt.Fprint(stderr, report.Format())
+	if *keep {
+		fmt.Fprintln(stderr, "output kept in", out)
+	}
+	js, _ := report.JSON()
+	fmt.Fprintln(stdout, string(js))
+	return exitOK
+}
