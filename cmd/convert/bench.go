@@ -70,7 +70,7 @@ func parseKind(args []string, stderr io.Writer, usage string) (kindName, []strin
 		return "", nil, false
 	}
 	switch k := kindName(args[0]); k {
-	case kindFlowLogs:
+	case kindFlowLogs, kindS3Access, kindCloudTrail:
 		return k, args[1:], true
 	default:
 		fmt.Fprintf(stderr, "convert: unknown log kind %q\n\n%s", args[0], usage)

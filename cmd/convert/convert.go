@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -20,13 +19,16 @@ import (
 
 	"convert/internal/pipeline"
 	"convert/internal/reader/vpcflow"
-	"convert/internal/storage"
 	"convert/internal/writer"
 )
 
 type kindName string
 
-const kindFlowLogs kindName = "flowlogs"
+const (
+	kindFlowLogs   kindName = "flowlogs"
+	kindCloudTrail kindName = "cloudtrail"
+	kindS3Access   kindName = "s3access"
+)
 
 // convertFlags are the flags every conversion command takes.
 type convertFlags struct {
@@ -46,15 +48,27 @@ type convertFlags struct {
 	logLevel       string
 	progress       string
 	cpuProfile     string
+	summaryOut     string
+	s3             s3Flags
+
+	// scale-out: one item of a plan
+	item      string
+	plan      string
+	itemIndex int
 
 	// flowlogs
 	fields string
 }
 
+// notItemFlags are not carried from a plan into its items: they say where
+// the plan's own input, output and bookkeeping are.
+var notItemFlags = map[string]bool{"in": true, "out": true, "item": true, "plan": true, "item-index": true,
+	"plan-out": true, "target-bytes": true, "summary-out": true, "cpuprofile": true, "progress": true}
+
 func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
-	fs.StringVar(&c.in, "in", "", "input: a file or a directory tree, read recursively (required)")
-	fs.StringVar(&c.out, "out", "", "output directory for the Parquet tree (required)")
-	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "objects decoded and units written at once")
+	fs.StringVar(&c.in, "in", "", "input: a file, a directory tree (read recursively) or s3://bucket/prefix (required)")
+	fs.StringVar(&c.out, "out", "", "output: a directory or s3://bucket/prefix for the Parquet tree (required)")
+	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "units of work converted at once")
 	fs.StringVar(&c.compression, "compression", "snappy", "Parquet codec: snappy, zstd, gzip or none")
 	c.targetFileSize = writer.DefaultTargetFileBytes
 	fs.Var(&c.targetFileSize, "target-file-size", "roll output files at about this size")
@@ -71,42 +85,148 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.Float64Var(&c.maxRejectRatio, "max-reject-ratio", pipeline.DefaultMaxRejectRatio, "fail when a larger share of records is rejected (negative: never)")
 	fs.BoolVar(&c.skipBad, "skip-bad-objects", false, "skip objects that cannot be read to the end (corrupt gzip, wrong format) instead of failing; none of their records are written")
 	c.maxLineBytes = 1 << 20
-	fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines longer than this")
+	fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines (or JSON records) longer than this")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always or never")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for performance work)")
+	fs.StringVar(&c.summaryOut, "summary-out", "", "also write the summary JSON to this file or s3:// URL")
+	fs.StringVar(&c.item, "item", "", "convert one work item of a plan: its JSON, or a file or s3:// URL holding it")
+	fs.StringVar(&c.plan, "plan", "", "a plan (file or s3:// URL) to take the item --item-index from")
+	fs.IntVar(&c.itemIndex, "item-index", -1, "index of the item in --plan (default: $AWS_BATCH_JOB_ARRAY_INDEX)")
+	c.s3.register(fs)
 	if kind == kindFlowLogs {
 		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")
 	}
 }
 
-func convertCommand(ctx context.Context, kind kindName, args []string, stdout, stderr io.Writer) int {
+// parseConvertFlags parses a conversion command line. Precedence: flags on
+// the command line, then the flags of the work item (--item/--plan), then
+// CONVERT_* environment variables, then defaults.
+func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*flag.FlagSet, *convertFlags, *pipeline.Item, *stores, int) {
 	fs := flag.NewFlagSet(string(kind), flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c convertFlags
+	c := &convertFlags{}
 	c.register(fs, kind)
+	if extra != nil {
+		extra(fs)
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: convert %s --in PATH --out PATH [flags]\n\nFlags (each also from the environment variable CONVERT_<NAME>):\n", kind)
+		fmt.Fprintf(stderr, "Usage: convert %s --in PATH|s3://… --out PATH|s3://… [flags]\n\nFlags (each also from the environment variable CONVERT_<NAME>):\n", kind)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+			return nil, nil, nil, nil, exitOK
 		}
-		return exitUsage
+		return nil, nil, nil, nil, exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "convert: unexpected argument %q\n", fs.Arg(0))
+		return nil, nil, nil, nil, exitUsage
+	}
+	for _, name := range []string{"item", "plan", "item-index", "log-level", "region", "endpoint-url", "path-style", "expected-bucket-owner"} {
+		if err := applyEnvTo(fs, name); err != nil {
+			fmt.Fprintln(stderr, "convert:", err)
+			return nil, nil, nil, nil, exitUsage
+		}
+	}
+	st := &stores{flags: c.s3, log: newLogger(stderr, c.logLevel)}
+	var item *pipeline.Item
+	if c.item != "" || c.plan != "" {
+		var err error
+		if item, err = loadItem(ctx, st, c); err != nil {
+			fmt.Fprintln(stderr, "convert:", err)
+			return nil, nil, nil, nil, exitUsage
+		}
+		if item.Kind != string(kind) {
+			fmt.Fprintf(stderr, "convert: the item is of kind %q, not %s\n", item.Kind, kind)
+			return nil, nil, nil, nil, exitUsage
+		}
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		sub := flag.NewFlagSet("item", flag.ContinueOnError)
+		sub.SetOutput(io.Discard)
+		var ic convertFlags
+		ic.register(sub, kind)
+		if err := sub.Parse(item.Flags); err != nil {
+			fmt.Fprintln(stderr, "convert: the item's flags:", err)
+			return nil, nil, nil, nil, exitUsage
+		}
+		var setErr error
+		sub.Visit(func(f *flag.Flag) {
+			if !given[f.Name] && setErr == nil {
+				setErr = fs.Set(f.Name, f.Value.String())
+			}
+		})
+		if !given["in"] {
+			c.in = item.In
+		}
+		if !given["out"] {
+			c.out = item.Out
+		}
+		if setErr != nil {
+			fmt.Fprintln(stderr, "convert: the item's flags:", setErr)
+			return nil, nil, nil, nil, exitUsage
+		}
 	}
 	if err := applyEnv(fs); err != nil {
 		fmt.Fprintln(stderr, "convert:", err)
-		return exitUsage
+		return nil, nil, nil, nil, exitUsage
+	}
+	st.flags = c.s3
+	st.log = newLogger(stderr, c.logLevel)
+	return fs, c, item, st, -1
+}
+
+// loadItem reads the work item of --item or of --plan and --item-index.
+func loadItem(ctx context.Context, st *stores, c *convertFlags) (*pipeline.Item, error) {
+	if c.item != "" {
+		data := []byte(c.item)
+		if !strings.HasPrefix(strings.TrimSpace(c.item), "{") {
+			var err error
+			if data, err = st.readFrom(ctx, c.item); err != nil {
+				return nil, fmt.Errorf("--item: %w", err)
+			}
+		}
+		var it pipeline.Item
+		if err := json.Unmarshal(data, &it); err != nil {
+			return nil, fmt.Errorf("--item: %w", err)
+		}
+		return &it, nil
+	}
+	idx := c.itemIndex
+	if idx < 0 {
+		v := os.Getenv("AWS_BATCH_JOB_ARRAY_INDEX")
+		if v == "" {
+			return nil, errors.New("--plan needs --item-index (or AWS_BATCH_JOB_ARRAY_INDEX)")
+		}
+		if _, err := fmt.Sscanf(v, "%d", &idx); err != nil {
+			return nil, fmt.Errorf("AWS_BATCH_JOB_ARRAY_INDEX=%q: %w", v, err)
+		}
+	}
+	data, err := st.readFrom(ctx, c.plan)
+	if err != nil {
+		return nil, fmt.Errorf("--plan: %w", err)
+	}
+	var items []pipeline.Item
+	if err := json.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("--plan %s: %w", c.plan, err)
+	}
+	if idx >= len(items) {
+		return nil, fmt.Errorf("--item-index %d: the plan has %d items", idx, len(items))
+	}
+	return &items[idx], nil
+}
+
+func convertCommand(ctx context.Context, kind kindName, args []string, stdout, stderr io.Writer) int {
+	_, c, item, st, code := parseConvertFlags(ctx, kind, args, stderr, nil)
+	if c == nil {
+		return code
 	}
 	log := newLogger(stderr, c.logLevel)
-	cfg, err := c.pipelineConfig(kind, log)
+	cfg, err := c.pipelineConfig(ctx, kind, st, item, log)
 	if err != nil {
 		log.Error("invalid arguments", "error", err)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		log.Error("invalid arguments", "error", fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 		return exitUsage
 	}
 	if c.memoryLimit > 0 {
@@ -115,7 +235,6 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	if showProgress(c.progress, stderr) {
 		cfg.Progress = progressPrinter(stderr)
 	}
-
 	if c.cpuProfile != "" {
 		stop, err := startCPUProfile(c.cpuProfile)
 		if err != nil {
@@ -124,15 +243,25 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 		}
 		defer stop()
 	}
-	log.Info("converting", "kind", kind, "in", cfg.Source.String(), "out", cfg.Sink.String(), "workers", cfg.Workers)
+
+	attrs := []any{"kind", kind, "in", cfg.Source.String(), "out", cfg.Sink.String(), "workers", cfg.Workers}
+	if item != nil {
+		attrs = append(attrs, "item", item.ID)
+	}
+	log.Info("converting", attrs...)
 	summary, err := pipeline.Run(ctx, cfg)
 	if cfg.Progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	if encErr := enc.Encode(summary); encErr != nil {
-		log.Error("writing summary", "error", encErr)
+	js, _ := json.Marshal(summary)
+	fmt.Fprintln(stdout, string(js))
+	if c.summaryOut != "" {
+		if werr := st.writeTo(context.WithoutCancel(ctx), c.summaryOut, append(js, '\n')); werr != nil {
+			log.Error("writing --summary-out", "error", werr)
+			if err == nil {
+				err = fmt.Errorf("writing --summary-out: %w", werr)
+			}
+		}
 	}
 	if err != nil {
 		log.Error("conversion failed", "error", err)
@@ -144,7 +273,26 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	return exitOK
 }
 
-func (c *convertFlags) pipelineConfig(kind kindName, log *slog.Logger) (pipeline.Config, error) {
+// newKind builds the kind from the flags.
+func (c *convertFlags) newKind(kind kindName) (pipeline.Kind, error) {
+	byDelivery := c.partitionTime == "delivery"
+	switch kind {
+	case kindFlowLogs:
+		k := &pipeline.FlowLogs{ByDelivery: byDelivery, MaxLineBytes: int(c.maxLineBytes)}
+		if c.fields != "" {
+			var err error
+			if k.Fields, err = vpcflow.ParseFieldList(c.fields); err != nil {
+				return nil, fmt.Errorf("--fields: %w", err)
+			}
+		}
+		return k, nil
+	case kindS3Access:
+		return &pipeline.S3Access{ByDelivery: byDelivery, MaxLineBytes: int(c.maxLineBytes)}, nil
+	}
+	return nil, fmt.Errorf("unknown kind %s", kind)
+}
+
+func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *stores, item *pipeline.Item, log *slog.Logger) (pipeline.Config, error) {
 	var cfg pipeline.Config
 	if c.in == "" || c.out == "" {
 		return cfg, errors.New("--in and --out are required")
@@ -161,20 +309,15 @@ func (c *convertFlags) pipelineConfig(kind kindName, log *slog.Logger) (pipeline
 	if !c.from.t.IsZero() && !c.to.t.IsZero() && c.to.t.Before(c.from.t) {
 		return cfg, errors.New("--to is before --from")
 	}
-	src, sink, err := openLocal(c.in, c.out)
+	k, err := c.newKind(kind)
 	if err != nil {
 		return cfg, err
 	}
-	switch kind {
-	case kindFlowLogs:
-		k := &pipeline.FlowLogs{ByDelivery: c.partitionTime == "delivery", MaxLineBytes: int(c.maxLineBytes)}
-		if c.fields != "" {
-			if k.Fields, err = vpcflow.ParseFieldList(c.fields); err != nil {
-				return cfg, fmt.Errorf("--fields: %w", err)
-			}
-		}
-		cfg.Kind = k
+	src, sink, err := st.open(ctx, c.in, c.out)
+	if err != nil {
+		return cfg, err
 	}
+	cfg.Kind = k
 	cfg.Source, cfg.Sink = src, sink
 	cfg.Workers = c.workers
 	cfg.UnitBytes = int64(c.unitSize)
@@ -188,27 +331,15 @@ func (c *convertFlags) pipelineConfig(kind kindName, log *slog.Logger) (pipeline
 		TargetFileBytes: int64(c.targetFileSize),
 	}
 	cfg.Log = log
+	var itemPrefixes []string
+	if item != nil {
+		cfg.Ranges = item.Ranges
+		itemPrefixes = pipeline.ItemPrefixes(*item)
+	}
+	if _, err := prune(ctx, src, kind, &cfg, itemPrefixes); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
-}
-
-// openLocal checks the input and output paths. An output directory inside
-// the input tree is not read as input.
-func openLocal(in, out string) (storage.Source, storage.Sink, error) {
-	if _, err := os.Stat(in); err != nil {
-		return nil, nil, fmt.Errorf("--in: %w", err)
-	}
-	absIn, err1 := filepath.Abs(in)
-	absOut, err2 := filepath.Abs(out)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, nil, err
-	}
-	if absIn == absOut {
-		return nil, nil, errors.New("--in and --out are the same directory")
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("--out: %w", err)
-	}
-	return &storage.LocalSource{Root: in, Exclude: []string{out}}, &storage.LocalSink{Root: out}, nil
 }
 
 func startCPUProfile(path string) (stop func(), err error) {

@@ -38,6 +38,18 @@ func applyEnv(fs *flag.FlagSet) error {
 	return err
 }
 
+// applyEnvTo sets one flag from its environment variable unless it was given.
+func applyEnvTo(fs *flag.FlagSet, name string) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	if v, ok := os.LookupEnv(envName(name)); ok && !given && fs.Lookup(name) != nil {
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("%s=%q: %w", envName(name), v, err)
+		}
+	}
+	return nil
+}
+
 // byteSize is a flag value like 256MiB, 1GiB, 128MB or 1048576.
 type byteSize int64
 

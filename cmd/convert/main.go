@@ -23,12 +23,16 @@ const (
 
 Usage:
   convert flowlogs --in PATH --out PATH [flags]   VPC Flow Logs
+  convert s3access --in PATH --out PATH [flags]   S3 server access logs
+  convert ddl KIND --location s3://…              Athena DDL with partition projection
+  convert plan KIND --in s3://… --out s3://…      split a backfill into work items
   convert gen flowlogs --dir DIR [--size 1GiB]     generate realistic sample logs
   convert bench flowlogs [--size 1GiB]             measure MB/s, ratio to gunzip, peak RSS
   convert version
 
-Run "convert <command> -h" for a command's flags. Every flag --name can also be
-set with the environment variable CONVERT_NAME (flags win).
+--in and --out take local paths or s3://bucket/prefix URLs. Run
+"convert <command> -h" for a command's flags. Every flag --name can also be set
+with the environment variable CONVERT_NAME (flags win).
 `
 )
 
@@ -49,8 +53,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	var code int
 	switch args[0] {
-	case "flowlogs":
-		code = convertCommand(ctx, kindFlowLogs, args[1:], stdout, stderr)
+	case "flowlogs", "s3access":
+		code = convertCommand(ctx, kindName(args[0]), args[1:], stdout, stderr)
+	case "plan":
+		code = planCommand(ctx, args[1:], stdout, stderr)
+	case "ddl":
+		code = ddlCommand(ctx, args[1:], stdout, stderr)
 	case "gen":
 		code = genCommand(ctx, args[1:], stderr)
 	case "bench":

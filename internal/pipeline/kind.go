@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"sort"
 	"io"
 	"time"
 
@@ -94,6 +95,17 @@ func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallba
 		runs = append(runs, Span{Partition: name, Start: i, End: i + 1})
 	}
 	return runs, nil
+}
+
+// sortFields sorts fields by pos (stable), then by name.
+func sortFields(fields []arrow.Field, pos func(name string) int) {
+	sort.SliceStable(fields, func(a, b int) bool {
+		pa, pb := pos(fields[a].Name), pos(fields[b].Name)
+		if pa != pb {
+			return pa < pb
+		}
+		return fields[a].Name < fields[b].Name
+	})
 }
 
 // unixDay is the day number of t (days since 1970-01-01, UTC).

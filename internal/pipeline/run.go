@@ -63,6 +63,9 @@ type Config struct {
 	// MaxRejectRatio fails a unit, and the run, whose rejected share of
 	// records is higher. Negative disables the check.
 	MaxRejectRatio float64
+	// Ranges, if set, restricts the input to keys inside these ranges (a
+	// work item of a plan).
+	Ranges []KeyRange
 	// Writer configures the Parquet files.
 	Writer writer.Options
 
@@ -237,10 +240,37 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 			return context.Cause(ctx)
 		}
 	}
-	err := r.cfg.Source.List(ctx, func(so storage.Object) error {
+	err := r.listInput(ctx, func(o object) error {
+		group := o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
+		size := estimatedCompressed(o.Object)
+		if len(cur) > 0 && (group != curGroup || curBytes+size > r.cfg.UnitBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		curGroup = group
+		cur = append(cur, o)
+		curBytes += size
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", r.cfg.Source, err)
+	}
+	return flush()
+}
+
+// listInput lists the source and calls fn for every object that is input of
+// this run: of the kind, inside --from/--to and the item's key ranges, not
+// empty. Skipped objects are counted by reason.
+func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
+	return r.cfg.Source.List(ctx, func(so storage.Object) error {
 		r.tally.mu.Lock()
 		r.tally.s.ObjectsListed++
 		r.tally.mu.Unlock()
+		if len(r.cfg.Ranges) > 0 && !inRanges(r.cfg.Ranges, so.Key) {
+			r.tally.skip("outside the work item's key ranges")
+			return nil
+		}
 		o := object{Object: so, key: keypath.Parse(so.Key)}
 		if ok, reason := r.cfg.Kind.Select(so, o.key); !ok {
 			r.tally.skip(reason)
@@ -261,22 +291,8 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 			r.tally.skip("empty object")
 			return nil
 		}
-		group := o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
-		size := estimatedCompressed(so)
-		if len(cur) > 0 && (group != curGroup || curBytes+size > r.cfg.UnitBytes) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		curGroup = group
-		cur = append(cur, o)
-		curBytes += size
-		return nil
+		return fn(o)
 	})
-	if err != nil {
-		return fmt.Errorf("listing %s: %w", r.cfg.Source, err)
-	}
-	return flush()
 }
 
 func estimatedCompressed(o storage.Object) int64 {

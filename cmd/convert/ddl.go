@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"convert/internal/reader/vpcflow"
+	"convert/internal/schema"
+	"convert/internal/storage"
+)
+
+const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--no-projection [--out PATH|s3://…]]
+
+Prints the Athena CREATE EXTERNAL TABLE statement for convert's Parquet output
+of a kind, its columns generated from the same schema the writer uses. By
+default it uses partition projection, so no MSCK REPAIR TABLE or ALTER TABLE ADD
+PARTITION is ever needed. --no-projection prints the plain table and, with --out,
+the ALTER TABLE ADD PARTITION statements for the partitions that output tree holds.
+`
+
+func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, ddlUsage)
+		return exitUsage
+	}
+	kind := kindName(args[0])
+	fs := flag.NewFlagSet("ddl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	location := fs.String("location", "", "s3://bucket/prefix/ where the Parquet tree is (the --out of the conversion; required)")
+	table := fs.String("table", "", "table name (default: per kind, e.g. flow_logs_parquet)")
+	database := fs.String("database", "", "database (default: the query's current database)")
+	noProjection := fs.Bool("no-projection", false, "no partition projection; print ALTER TABLE ADD PARTITION for --out's partitions")
+	out := fs.String("out", "", "with --no-projection: an output tree (directory or s3://) whose partitions to add")
+	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+")")
+	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
+	var s3 s3Flags
+	s3.register(fs)
+	fs.Usage = func() { fmt.Fprint(stderr, ddlUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(stderr, "convert:", err)
+		return exitUsage
+	}
+	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
+		Projection: !*noProjection, YearRange: *years}
+	switch kind {
+	case kindFlowLogs:
+		cfg.Schema, cfg.Partitions = schema.VPCFullSchema(), []string{"year", "month", "day"}
+		if *fields != "" {
+			list, err := vpcflow.ParseFieldList(*fields)
+			if err != nil {
+				fmt.Fprintln(stderr, "convert ddl: --fields:", err)
+				return exitUsage
+			}
+			var cols []arrow.Field
+			for _, f := range list {
+				col, _ := schema.VPCColumn(f)
+				cols = append(cols, col)
+			}
+			cfg.Schema = arrow.NewSchema(schema.SortVPCFields(cols), nil)
+		}
+		if cfg.Table == "" {
+			cfg.Table = "flow_logs_parquet"
+		}
+	case kindS3Access:
+		cfg.Schema, cfg.Partitions = schema.S3AccessSchema(), []string{"year", "month", "day"}
+		if cfg.Table == "" {
+			cfg.Table = "s3_access_logs_parquet"
+		}
+	case kindCloudTrail:
+		cfg.Schema, cfg.Partitions = schema.CloudTrailSchema(), []string{"account", "region", "year", "month", "day"}
+		cfg.InjectedPartitions = []string{"account", "region"}
+		if cfg.Table == "" {
+			cfg.Table = "cloudtrail_logs_parquet"
+		}
+	default:
+		fmt.Fprintf(stderr, "convert ddl: unknown kind %q\n\n%s", kind, ddlUsage)
+		return exitUsage
+	}
+	if *location == "" {
+		fmt.Fprint(stderr, "convert ddl: --location is required\n\n"+ddlUsage)
+		return exitUsage
+	}
+	ddl, err := schema.AthenaDDL(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "convert ddl:", err)
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, strings.TrimRight(ddl, ";\n")+";")
+	if *noProjection && *out != "" {
+		st := &stores{flags: s3, log: newLogger(stderr, "info")}
+		parts, err := outputPartitions(ctx, st, *out)
+		if err != nil {
+			fmt.Fprintln(stderr, "convert ddl:", err)
+			return exitFailed
+		}
+		stmts, err := schema.AddPartitionsDDL(*database, cfg.Table, *location, parts)
+		if err != nil {
+			fmt.Fprintln(stderr, "convert ddl:", err)
+			return exitFailed
+		}
+		if stmts != "" {
+			fmt.Fprintln(stdout)
+			fmt.Fprintln(stdout, strings.TrimRight(stmts, ";\n")+";")
+		}
+	}
+	return exitOK
+}
+
+// outputPartitions lists the Hive partition paths holding Parquet files in
+// an output tree (not its _-prefixed folders).
+func outputPartitions(ctx context.Context, st *stores, out string) ([]string, error) {
+	var sink storage.Sink
+	if isS3(out) {
+		bucket, prefix, ok := storage.ParseS3URL(out)
+		if !ok {
+			return nil, fmt.Errorf("--out: not an s3://bucket/prefix URL: %q", out)
+		}
+		c, err := st.s3(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sink = &storage.S3Sink{Client: c, Bucket: bucket, Prefix: prefix}
+	} else {
+		sink = &storage.LocalSink{Root: out}
+	}
+	set := map[string]bool{}
+	err := sink.List(ctx, "", func(o storage.Object) error {
+		if strings.HasSuffix(o.Key, ".parquet") && !strings.HasPrefix(o.Key, "_") {
+			set[path.Dir(o.Key)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for p := range set {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	return parts, nil
+}
