@@ -79,4 +79,3 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	log.Info("planned", "items", len(items), "bytes", total, "target_bytes", int64(target), "out", planOut)
 	return exitOK
 }
-

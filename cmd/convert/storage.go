@@ -19,7 +19,7 @@ import (
 // s3Flags configure S3 access for --in/--out/--summary-out/--plan URLs.
 type s3Flags struct {
 	region, endpointURL, expectedBucketOwner, sse, sseKMSKeyID string
-	pathStyle                                                   bool
+	pathStyle                                                  bool
 }
 
 func (s *s3Flags) register(fs *flag.FlagSet) {

@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
