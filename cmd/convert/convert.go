@@ -49,6 +49,7 @@ type convertFlags struct {
 	progress       string
 	cpuProfile     string
 	summaryOut     string
+	incremental    bool
 	s3             s3Flags
 
 	// scale-out: one item of a plan
@@ -89,6 +90,7 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always or never")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for performance work)")
+	fs.BoolVar(&c.incremental, "incremental", false, "convert only objects not converted before (by key, size and ETag, from the ledger in the output); changed objects are converted again and reported")
 	fs.StringVar(&c.summaryOut, "summary-out", "", "also write the summary JSON to this file or s3:// URL")
 	fs.StringVar(&c.item, "item", "", "convert one work item of a plan: its JSON, or a file or s3:// URL holding it")
 	fs.StringVar(&c.plan, "plan", "", "a plan (file or s3:// URL) to take the item --item-index from")
@@ -325,6 +327,7 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 	cfg.PartitionDate = c.partitionDate.t
 	cfg.SkipBadObjects = c.skipBad
 	cfg.MaxRejectRatio = c.maxRejectRatio
+	cfg.Incremental = c.incremental
 	cfg.Writer = writer.Options{
 		Compression:     c.compression,
 		RowGroupBytes:   int64(c.rowGroupSize),

@@ -26,6 +26,7 @@ Usage:
   convert s3access --in PATH --out PATH [flags]   S3 server access logs
   convert ddl KIND --location s3://…              Athena DDL with partition projection
   convert plan KIND --in s3://… --out s3://…      split a backfill into work items
+  convert verify --out PATH                       check an output tree against its ledger
   convert gen flowlogs --dir DIR [--size 1GiB]     generate realistic sample logs
   convert bench flowlogs [--size 1GiB]             measure MB/s, ratio to gunzip, peak RSS
   convert version
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = planCommand(ctx, args[1:], stdout, stderr)
 	case "ddl":
 		code = ddlCommand(ctx, args[1:], stdout, stderr)
+	case "verify":
+		code = verifyCommand(ctx, args[1:], stdout, stderr)
 	case "gen":
 		code = genCommand(ctx, args[1:], stderr)
 	case "bench":

@@ -66,6 +66,9 @@ type Config struct {
 	// Ranges, if set, restricts the input to keys inside these ranges (a
 	// work item of a plan).
 	Ranges []KeyRange
+	// Incremental converts only objects the ledger does not have with the
+	// same size and ETag (see the package documentation).
+	Incremental bool
 	// Writer configures the Parquet files.
 	Writer writer.Options
 
@@ -90,6 +93,7 @@ type object struct {
 // unit is a run of objects whose output files are committed together.
 type unit struct {
 	id      string
+	group   string // the objects' key date (2006-01-02) or "nodate"
 	objects []object
 }
 
@@ -126,6 +130,12 @@ type unitResult struct {
 type runner struct {
 	cfg       Config
 	fail      func(error) // cancels the run with a cause
+	led       *ledger
+	redo      map[string]bool // ledger units to convert again (incremental)
+
+	mu          sync.Mutex
+	produced    map[string]bool // units committed by this run
+	reconverted map[string]bool // object keys committed by this run
 	tally     *tally
 	objects   atomic.Int64
 	units     atomic.Int64
@@ -153,9 +163,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.Writer.Budget == nil {
 		cfg.Writer.Budget = writer.NewBudget(writer.DefaultBufferBudget)
 	}
-	r := &runner{cfg: cfg, tally: newTally(cfg.Kind.Name(), cfg.Source.String(), cfg.Sink.String())}
+	r := &runner{cfg: cfg, tally: newTally(cfg.Kind.Name(), cfg.Source.String(), cfg.Sink.String()),
+		redo: map[string]bool{}, produced: map[string]bool{}, reconverted: map[string]bool{}}
 	start := time.Now()
-	err := r.run(ctx)
+	err := r.prepareLedger(ctx)
+	if err == nil {
+		err = r.run(ctx)
+	}
+	if err == nil {
+		err = r.supersede(context.WithoutCancel(ctx))
+	}
 	s := r.tally.summary()
 	s.WallSeconds = time.Since(start).Seconds()
 	if s.WallSeconds > 0 {
@@ -231,7 +248,11 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 		if len(cur) == 0 {
 			return nil
 		}
-		u := &unit{id: unitID(r.cfg.Kind.Name(), cur), objects: cur}
+		group := noDateGroup
+		if cur[0].key.HasDate() {
+			group = cur[0].key.Date.Format("2006-01-02")
+		}
+		u := &unit{id: unitID(r.cfg.Kind.Name(), cur), group: group, objects: cur}
 		cur, curBytes = nil, 0
 		select {
 		case units <- u:
@@ -291,8 +312,127 @@ func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
 			r.tally.skip("empty object")
 			return nil
 		}
+		if r.cfg.Incremental && r.led != nil {
+			if u := r.led.byKey[so.Key]; u != nil && !r.redo[u.ID] {
+				r.tally.skip("already converted (--incremental)")
+				return nil
+			}
+		}
 		return fn(o)
 	})
+}
+
+// prepareLedger loads the ledger of the run's days, repairs what crashed
+// runs left (pending records of units never committed: their files are
+// removed), and, with Incremental, finds the committed units whose objects
+// changed, so that they are converted again.
+func (r *runner) prepareLedger(ctx context.Context) error {
+	led, err := loadLedger(ctx, r.cfg.Sink, r.cfg.Kind.Name(), r.cfg.From, r.cfg.To)
+	if err != nil {
+		return err
+	}
+	r.led = led
+	k := r.cfg.Kind.Name()
+	for id, p := range led.pending {
+		if !r.inScope(p) {
+			continue
+		}
+		if _, committed := led.units[id]; committed {
+			r.redo[id] = true // an interrupted re-conversion: do it again
+			continue
+		}
+		r.cfg.Log.Warn("removing the files of a unit an earlier run did not finish committing", "unit", id, "files", len(p.paths()))
+		if err := removeAll(ctx, r.cfg.Sink, p.paths()); err != nil {
+			return err
+		}
+		if err := r.cfg.Sink.Remove(ctx, pendingPath(k, id)); err != nil {
+			return err
+		}
+		delete(led.pending, id)
+	}
+	if !r.cfg.Incremental || len(led.byKey) == 0 {
+		return nil
+	}
+	probe := &runner{cfg: r.cfg, tally: newTally(k, "", "")}
+	return probe.listInput(ctx, func(o object) error {
+		u := led.byKey[o.Key]
+		if u == nil {
+			return nil
+		}
+		for _, ref := range u.Objects {
+			if ref.Key == o.Key && (ref.Size != o.Size || ref.ETag != o.ETag) {
+				r.tally.changed(o.Key)
+				r.cfg.Log.Warn("source object changed since it was converted; converting its unit again", "object", o.Key, "unit", u.ID)
+				r.redo[u.ID] = true
+			}
+		}
+		return nil
+	})
+}
+
+// inScope reports whether a unit's objects are ones this run may list: its
+// day is in --from/--to and, for a work item, one of its objects is in the
+// item's ranges.
+func (r *runner) inScope(u *UnitRecord) bool {
+	if !r.cfg.From.IsZero() || !r.cfg.To.IsZero() {
+		d, err := time.Parse("2006-01-02", u.Group)
+		if err != nil || (!r.cfg.From.IsZero() && d.Before(r.cfg.From)) || (!r.cfg.To.IsZero() && d.After(r.cfg.To)) {
+			return false
+		}
+	}
+	if len(r.cfg.Ranges) == 0 {
+		return true
+	}
+	for _, o := range u.Objects {
+		if inRanges(r.cfg.Ranges, o.Key) {
+			return true
+		}
+	}
+	return false
+}
+
+// supersede runs after every unit committed: a committed unit of an earlier
+// run that this run did not produce again, but whose objects this run
+// converted (a regrouping: other --unit-size, new objects of the day, a
+// changed object), is removed, so that every object's rows are in the
+// output once. Objects of it that this run did not convert (deleted from the
+// source since) are reported.
+func (r *runner) supersede(ctx context.Context) error {
+	k := r.cfg.Kind.Name()
+	var errs []error
+	for id, old := range r.led.units {
+		if r.produced[id] {
+			continue
+		}
+		var overlap bool
+		var dropped []string
+		for _, o := range old.Objects {
+			if r.reconverted[o.Key] {
+				overlap = true
+			} else {
+				dropped = append(dropped, o.Key)
+			}
+		}
+		if !overlap {
+			continue
+		}
+		if len(dropped) > 0 {
+			r.tally.warn(fmt.Sprintf("unit %s of an earlier run was replaced; %d of its objects were not converted again (no longer in the source?), e.g. %s", id, len(dropped), dropped[0]))
+		}
+		err := removeAll(ctx, r.cfg.Sink, old.paths())
+		if err == nil {
+			err = r.cfg.Sink.Remove(ctx, unitPath(k, old.Group, id))
+		}
+		if err == nil {
+			err = r.cfg.Sink.Remove(ctx, pendingPath(k, id))
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.tally.superseded()
+	}
+	return errors.Join(errs...)
 }
 
 func estimatedCompressed(o storage.Object) int64 {
@@ -411,16 +551,18 @@ func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool)
 
 // unitWriter is a unit's output in progress.
 type unitWriter struct {
+	ctx     context.Context
 	r       *runner
 	u       *unit
+	skipped map[string]bool // bad objects left out of this attempt
 	parts   *writer.Partitioned
 	rejects *writer.Rejects
 	res     unitResult
 }
 
-func (r *runner) newUnitWriter(u *unit) *unitWriter {
+func (r *runner) newUnitWriter(ctx context.Context, u *unit, skipped map[string]bool) *unitWriter {
 	return &unitWriter{
-		r: r, u: u,
+		ctx: ctx, r: r, u: u, skipped: skipped,
 		parts: writer.NewPartitioned(writer.PartitionedConfig{
 			Sink:    r.cfg.Sink,
 			Stem:    u.id,
@@ -539,15 +681,72 @@ func (w *unitWriter) commit() (*unitResult, error) {
 				w.u.id, w.u.objects[0].Key, w.u.objects[len(w.u.objects)-1].Key, res.rejected, res.records, ratio, max)
 		}
 	}
-	if err := w.parts.Commit(); err != nil {
-		return nil, err
-	}
-	if err := w.rejects.Commit(); err != nil {
-		return nil, err
-	}
 	res.files = files
 	res.rejectsFile = w.rejects.Path()
+	// From here on the unit is published; a cancellation must not leave it
+	// half done, so the steps below run to the end (they are bounded).
+	ctx := context.WithoutCancel(w.ctx)
+	rec := &UnitRecord{ID: w.u.id, Kind: w.r.cfg.Kind.Name(), Group: w.u.group, Files: files,
+		Rejects: res.rejectsFile, Records: res.records, Rejected: res.rejected}
+	for _, o := range w.u.objects {
+		if !w.skipped[o.Key] {
+			rec.Objects = append(rec.Objects, ObjectRef{Key: o.Key, Size: o.Size, ETag: o.ETag})
+		}
+	}
+	if err := w.r.commitUnit(ctx, rec, func() error {
+		if err := w.parts.Commit(); err != nil {
+			return err
+		}
+		return w.rejects.Commit()
+	}); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// commitUnit publishes a unit crash-safely: (1) a pending record names the
+// files about to appear; (2) the files are committed; (3) the ledger record
+// is written; (4) files of an earlier version of the unit that this one did
+// not rewrite are removed; (5) the pending record is removed. A crash before
+// (3) leaves a pending record without a ledger record: the next run in scope
+// removes the files it names. A crash after (3) leaves a committed unit.
+func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func() error) error {
+	k := r.cfg.Kind.Name()
+	if err := writeRecord(ctx, r.cfg.Sink, pendingPath(k, rec.ID), rec); err != nil {
+		return fmt.Errorf("writing the pending record of unit %s: %w", rec.ID, err)
+	}
+	if err := publish(); err != nil {
+		return err
+	}
+	rec.Committed = time.Now().UTC()
+	if err := writeRecord(ctx, r.cfg.Sink, unitPath(k, rec.Group, rec.ID), rec); err != nil {
+		return fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err)
+	}
+	if old := r.led.units[rec.ID]; old != nil {
+		keep := map[string]bool{}
+		for _, p := range rec.paths() {
+			keep[p] = true
+		}
+		var stale []string
+		for _, p := range old.paths() {
+			if !keep[p] {
+				stale = append(stale, p)
+			}
+		}
+		if err := removeAll(ctx, r.cfg.Sink, stale); err != nil {
+			return err
+		}
+	}
+	if err := r.cfg.Sink.Remove(ctx, pendingPath(k, rec.ID)); err != nil {
+		return fmt.Errorf("removing the pending record of unit %s: %w", rec.ID, err)
+	}
+	r.mu.Lock()
+	r.produced[rec.ID] = true
+	for _, o := range rec.Objects {
+		r.reconverted[o.Key] = true
+	}
+	r.mu.Unlock()
+	return nil
 }
 
 // runUnit converts a unit: one goroutine decodes its objects in order and
@@ -606,7 +805,7 @@ func (r *runner) tryUnit(ctx context.Context, u *unit, skip map[string]bool) (*u
 		}
 	}
 
-	w := r.newUnitWriter(u)
+	w := r.newUnitWriter(ctx, u, skip)
 	for m := range msgs {
 		objErr, err := w.handle(ctx, *m.obj, m)
 		if err == nil && objErr != nil && !r.skippable(objErr) {

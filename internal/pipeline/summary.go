@@ -19,6 +19,13 @@ type Summary struct {
 	ObjectsRead    int64            `json:"objects_read"`
 	ObjectsSkipped map[string]int64 `json:"objects_skipped,omitempty"` // by reason
 	BadObjects     []BadObject      `json:"bad_objects,omitempty"`
+	// ChangedObjects are objects converted before whose size or ETag has
+	// changed (--incremental converts their units again); at most
+	// maxListed are named, ChangedCount counts them all.
+	ChangedObjects []string `json:"changed_objects,omitempty"`
+	ChangedCount   int64    `json:"changed_count,omitempty"`
+	// SupersededUnits counts units of earlier runs this run replaced.
+	SupersededUnits int64 `json:"superseded_units,omitempty"`
 
 	BytesIn           int64 `json:"bytes_in"`           // as stored (compressed)
 	BytesUncompressed int64 `json:"bytes_uncompressed"` // after decompression
@@ -65,6 +72,24 @@ func newTally(kind, in, out string) *tally {
 func (t *tally) skip(reason string) {
 	t.mu.Lock()
 	t.s.ObjectsSkipped[reason]++
+	t.mu.Unlock()
+}
+
+// maxListed bounds the object names a summary list holds.
+const maxListed = 100
+
+func (t *tally) changed(key string) {
+	t.mu.Lock()
+	t.s.ChangedCount++
+	if len(t.s.ChangedObjects) < maxListed {
+		t.s.ChangedObjects = append(t.s.ChangedObjects, key)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tally) superseded() {
+	t.mu.Lock()
+	t.s.SupersededUnits++
 	t.mu.Unlock()
 }
 

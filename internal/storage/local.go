@@ -223,3 +223,21 @@ func (s *LocalSink) Remove(_ context.Context, rel string) error {
 }
 
 func (s *LocalSink) String() string { return s.Root }
+
+// ReadRange reads n bytes at off of a committed file.
+func (s *LocalSink) ReadRange(_ context.Context, rel string, off, n int64) ([]byte, error) {
+	c, err := CleanRel(rel)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(s.Root, filepath.FromSlash(c)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}

@@ -438,3 +438,26 @@ func (c *S3Client) applySSE(sse *types.ServerSideEncryption, kmsKeyID **string) 
 		*kmsKeyID = aws.String(c.cfg.SSEKMSKeyID)
 	}
 }
+
+// ReadRange reads n bytes at off of a committed object (one ranged GET).
+func (s *S3Sink) ReadRange(ctx context.Context, rel string, off, n int64) ([]byte, error) {
+	key, err := s.key(rel)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.Client.api.GetObject(ctx, &s3.GetObjectInput{
+		Bucket:              aws.String(s.Bucket),
+		Key:                 aws.String(key),
+		Range:               aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1)),
+		ExpectedBucketOwner: s.Client.expectedOwner(),
+	})
+	if err != nil {
+		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	}
+	defer out.Body.Close()
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(out.Body, buf); err != nil {
+		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	}
+	return buf, nil
+}

@@ -76,3 +76,9 @@ func CleanRel(rel string) (string, error) {
 	}
 	return c, nil
 }
+
+// RangeReader is implemented by sinks that can read part of a committed
+// object, so that Parquet footers can be checked without reading whole files.
+type RangeReader interface {
+	ReadRange(ctx context.Context, rel string, off, n int64) ([]byte, error)
+}
