@@ -59,6 +59,8 @@ type convertFlags struct {
 
 	// flowlogs
 	fields string
+	// cloudtrail
+	maxRecordBytes byteSize
 }
 
 // notItemFlags are not carried from a plan into its items: they say where
@@ -96,6 +98,10 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.StringVar(&c.plan, "plan", "", "a plan (file or s3:// URL) to take the item --item-index from")
 	fs.IntVar(&c.itemIndex, "item-index", -1, "index of the item in --plan (default: $AWS_BATCH_JOB_ARRAY_INDEX)")
 	c.s3.register(fs)
+	if kind == kindCloudTrail {
+		c.maxRecordBytes = 16 << 20
+		fs.Var(&c.maxRecordBytes, "max-record-bytes", "reject CloudTrail records larger than this (skipped without being held in memory)")
+	}
 	if kind == kindFlowLogs {
 		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")
 	}
@@ -290,6 +296,8 @@ func (c *convertFlags) newKind(kind kindName) (pipeline.Kind, error) {
 		return k, nil
 	case kindS3Access:
 		return &pipeline.S3Access{ByDelivery: byDelivery, MaxLineBytes: int(c.maxLineBytes)}, nil
+	case kindCloudTrail:
+		return &pipeline.CloudTrail{ByDelivery: byDelivery, MaxRecordBytes: int(c.maxRecordBytes)}, nil
 	}
 	return nil, fmt.Errorf("unknown kind %s", kind)
 }

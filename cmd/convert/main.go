@@ -23,6 +23,7 @@ const (
 
 Usage:
   convert flowlogs --in PATH --out PATH [flags]   VPC Flow Logs
+  convert cloudtrail --in PATH --out PATH [flags] CloudTrail logs
   convert s3access --in PATH --out PATH [flags]   S3 server access logs
   convert ddl KIND --location s3://…              Athena DDL with partition projection
   convert plan KIND --in s3://… --out s3://…      split a backfill into work items
@@ -54,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	var code int
 	switch args[0] {
-	case "flowlogs", "s3access":
+	case "flowlogs", "s3access", "cloudtrail":
 		code = convertCommand(ctx, kindName(args[0]), args[1:], stdout, stderr)
 	case "plan":
 		code = planCommand(ctx, args[1:], stdout, stderr)

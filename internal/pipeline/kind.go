@@ -43,6 +43,13 @@ type Reader interface {
 	Warnings() []string
 }
 
+// skipper is a Reader that can tell, after reading, that its object was not
+// input after all (a CloudTrail digest); the object is then counted as
+// skipped, not read.
+type skipper interface {
+	SkipReason() string
+}
+
 // ObjectSource is what a Kind knows about the object it reads.
 type ObjectSource struct {
 	Object storage.Object

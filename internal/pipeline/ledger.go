@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -187,14 +186,4 @@ func removeAll(ctx context.Context, sink storage.Sink, paths []string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// sortedKeys returns the keys of a set in order.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

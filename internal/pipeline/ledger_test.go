@@ -44,7 +44,11 @@ func TestIncremental(t *testing.T) {
 	in := copyTree(t, testdataFlowLogs)
 	out := t.TempDir()
 	incr := func(c *Config) { c.Incremental = true }
-	want := outputRows(t, func() string { o, _, err := convertFlowLogs(t, testdataFlowLogs, &FlowLogs{}, nil); require.NoError(t, err); return o }())
+	want := outputRows(t, func() string {
+		o, _, err := convertFlowLogs(t, testdataFlowLogs, &FlowLogs{}, nil)
+		require.NoError(t, err)
+		return o
+	}())
 
 	s, err := runInto(t, in, out, &FlowLogs{}, incr)
 	require.NoError(t, err)

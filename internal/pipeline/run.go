@@ -112,6 +112,7 @@ func (m message) release() {
 }
 
 type objectEnd struct {
+	skipReason        string // the object turned out not to be input
 	records, rejected int64
 	bytesIn, bytesOut int64
 	warnings          []string
@@ -128,19 +129,19 @@ type unitResult struct {
 }
 
 type runner struct {
-	cfg       Config
-	fail      func(error) // cancels the run with a cause
-	led       *ledger
-	redo      map[string]bool // ledger units to convert again (incremental)
+	cfg  Config
+	fail func(error) // cancels the run with a cause
+	led  *ledger
+	redo map[string]bool // ledger units to convert again (incremental)
 
 	mu          sync.Mutex
 	produced    map[string]bool // units committed by this run
 	reconverted map[string]bool // object keys committed by this run
-	tally     *tally
-	objects   atomic.Int64
-	units     atomic.Int64
-	bytesIn   atomic.Int64
-	bytesRead atomic.Int64
+	tally       *tally
+	objects     atomic.Int64
+	units       atomic.Int64
+	bytesIn     atomic.Int64
+	bytesRead   atomic.Int64
 }
 
 // Run converts everything the source lists and returns the summary. The
@@ -544,6 +545,9 @@ func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool)
 	end.records, end.rejected = rd.Counts()
 	end.warnings = rd.Warnings()
 	end.err = rd.Err()
+	if sk, ok := rd.(skipper); ok && end.err == nil {
+		end.skipReason = sk.SkipReason()
+	}
 	if end.err == nil {
 		r.objects.Add(1)
 	}
@@ -600,6 +604,10 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 	if e := m.end; e != nil {
 		if e.err != nil {
 			return e.err, nil
+		}
+		if e.skipReason != "" {
+			w.r.tally.skip(e.skipReason)
+			return nil, nil
 		}
 		w.res.objects++
 		w.res.records += e.records

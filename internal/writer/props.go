@@ -140,15 +140,16 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
 	}
 	for _, f := range sc.Fields() {
-		switch o.Encodings[f.Name] {
-		case Delta:
-			if f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64 {
-				opts = append(opts,
-					parquet.WithDictionaryFor(f.Name, false),
-					parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
-			}
-		case Plain:
-			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
+			opts = append(opts,
+				parquet.WithDictionaryFor(f.Name, false),
+				parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
+		}
+	}
+	// Plain applies to any column path, nested ones too (useridentity.arn).
+	for path, enc := range o.Encodings {
+		if enc == Plain {
+			opts = append(opts, parquet.WithDictionaryFor(path, false))
 		}
 	}
 	return parquet.NewWriterProperties(opts...), nil

@@ -1,0 +1,285 @@
+package cloudtrail
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/schema"
+)
+
+// This file builds the Arrow arrays of a batch. Arrow's generic builders cost
+// as much per cell as decoding the JSON did (a reserve check, an offset and a
+// bitmap append through several calls, for each of some fifty cells per
+// row), so rows are appended to plain Go slices instead, reused from batch
+// to batch, and copied once per batch into buffers from Config.Mem.
+
+// bitmap is a validity bitmap being built.
+type bitmap struct {
+	bits  []byte
+	n     int
+	nulls int
+}
+
+func (b *bitmap) add(ok bool) {
+	if b.n&7 == 0 {
+		b.bits = append(b.bits, 0)
+	}
+	if ok {
+		b.bits[b.n>>3] |= 1 << (b.n & 7)
+	} else {
+		b.nulls++
+	}
+	b.n++
+}
+
+func (b *bitmap) reset() { b.bits, b.n, b.nulls = b.bits[:0], 0, 0 }
+
+// node is one array of the batch: a string column, a struct, the resources
+// list or the map, with its children.
+type node struct {
+	kind     opKind
+	typ      arrow.DataType
+	slot     int // value slot (string), level id (struct), map slot (map)
+	valid    bitmap
+	offsets  []int32 // string: byte offsets; list and map: element offsets
+	data     []byte  // string bytes
+	children []*node
+	// skip is the number of nodes after this one in pre-order that belong
+	// to it (a struct's descendants): skipped when the struct is NULL.
+	skip int
+}
+
+// opKind says how a node takes a row.
+type opKind uint8
+
+const (
+	opString    opKind = iota // a string column of the decoded values
+	opStruct                  // a struct: present or NULL
+	opResources               // the resources list of structs
+	opMap                     // a map<string,string>
+	opUnmapped                // the unmappedfields column
+	opInner                   // a child of opResources or opMap, filled by it
+)
+
+func (n *node) addString(v value) {
+	n.valid.add(v.ok)
+	if v.ok {
+		n.data = append(n.data, v.b...)
+	}
+	n.offsets = append(n.offsets, int32(len(n.data)))
+}
+
+// addNull appends a NULL to a node whose parent struct is NULL.
+func (n *node) addNull() {
+	n.valid.add(false)
+	switch n.kind {
+	case opString, opUnmapped:
+		n.offsets = append(n.offsets, int32(len(n.data)))
+	case opResources, opMap:
+		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
+	}
+}
+
+func (n *node) reset() {
+	n.valid.reset()
+	n.data = n.data[:0]
+	n.offsets = append(n.offsets[:0], 0)
+	for _, c := range n.children {
+		c.reset()
+	}
+}
+
+// columns is the set of arrays of one batch, in schema order.
+type columns struct {
+	top []*node // one per schema column
+	ops []*node // every node that takes rows, in pre-order
+}
+
+func newColumns() *columns {
+	sc := schema.CloudTrailSchema()
+	c := &columns{}
+	fields := sc.Fields()
+	for k := range plan.root.fields {
+		c.top = append(c.top, c.newNode(&plan.root.fields[k], fields[k].Type))
+	}
+	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type}
+	c.top = append(c.top, un)
+	c.ops = append(c.ops, un)
+	for _, n := range c.top {
+		n.reset()
+	}
+	return c
+}
+
+func (c *columns) newNode(f *field, typ arrow.DataType) *node {
+	n := &node{typ: typ, slot: f.slot}
+	c.ops = append(c.ops, n)
+	switch f.kind {
+	case kindString, kindJSON:
+		n.kind = opString
+	case kindStruct:
+		n.kind, n.slot = opStruct, f.child.id
+		at := len(c.ops)
+		st := typ.(*arrow.StructType)
+		for k := range f.child.fields {
+			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type))
+		}
+		n.skip = len(c.ops) - at
+	case kindResources:
+		n.kind = opResources
+		elemType := typ.(*arrow.ListType).Elem().(*arrow.StructType)
+		elem := &node{kind: opInner, typ: elemType}
+		for k := range elemType.Fields() {
+			elem.children = append(elem.children, &node{kind: opInner, typ: elemType.Field(k).Type})
+		}
+		n.children = []*node{elem}
+	case kindMap:
+		n.kind = opMap
+		entries := typ.(*arrow.MapType).Elem().(*arrow.StructType)
+		e := &node{kind: opInner, typ: entries}
+		for k := range entries.Fields() {
+			e.children = append(e.children, &node{kind: opInner, typ: entries.Field(k).Type})
+		}
+		n.children = []*node{e}
+	}
+	return n
+}
+
+func (c *columns) reset() {
+	for _, n := range c.top {
+		n.reset()
+	}
+}
+
+// size is the capacity of the columns' slices in bytes.
+func (c *columns) size() int {
+	total := 0
+	var walk func(n *node)
+	walk = func(n *node) {
+		total += cap(n.data) + 4*cap(n.offsets) + cap(n.valid.bits)
+		for _, ch := range n.children {
+			walk(ch)
+		}
+	}
+	for _, n := range c.top {
+		walk(n)
+	}
+	return total
+}
+
+// appendRow appends the decoded record d. It cannot fail.
+func (c *columns) appendRow(d *decoder, unmapped value) {
+	ops := c.ops
+	for k := 0; k < len(ops); k++ {
+		n := ops[k]
+		switch n.kind {
+		case opString:
+			n.addString(d.vals[n.slot])
+		case opStruct:
+			ok := d.present[n.slot]
+			n.valid.add(ok)
+			if !ok {
+				for _, m := range ops[k+1 : k+1+n.skip] {
+					m.addNull()
+				}
+				k += n.skip
+			}
+		case opResources:
+			if !d.resOK {
+				n.addNull()
+				continue
+			}
+			elem := n.children[0]
+			width := len(elem.children)
+			for e := 0; e < d.resN; e++ {
+				ok := d.resValid[e]
+				elem.valid.add(ok)
+				vals := d.resVals[e*width : (e+1)*width]
+				for j, f := range elem.children {
+					if ok {
+						f.addString(vals[j])
+					} else {
+						f.addString(value{})
+					}
+				}
+			}
+			n.valid.add(true)
+			n.offsets = append(n.offsets, int32(elem.valid.n))
+		case opMap:
+			m := &d.maps[n.slot]
+			if !m.ok {
+				n.addNull()
+				continue
+			}
+			e := n.children[0]
+			for _, kv := range m.entries {
+				e.valid.add(true)
+				e.children[0].addString(kv.key)
+				e.children[1].addString(kv.val)
+			}
+			n.valid.add(true)
+			n.offsets = append(n.offsets, int32(e.valid.n))
+		case opUnmapped:
+			n.addString(unmapped)
+		}
+	}
+}
+
+// newRecordBatch turns the appended rows into a record batch allocated from
+// mem and resets the columns for the next batch.
+func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
+	cols := make([]arrow.Array, len(c.top))
+	for i, n := range c.top {
+		data := n.arrayData(mem)
+		cols[i] = array.MakeFromData(data)
+		data.Release()
+	}
+	rec := array.NewRecordBatch(schema.CloudTrailSchema(), cols, int64(rows))
+	for _, a := range cols {
+		a.Release()
+	}
+	for _, n := range c.top {
+		n.reset()
+	}
+	return rec
+}
+
+func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
+	var validity *memory.Buffer
+	if n.valid.nulls > 0 {
+		validity = copyBuffer(mem, n.valid.bits)
+	}
+	var buffers []*memory.Buffer
+	var children []arrow.ArrayData
+	switch n.typ.ID() {
+	case arrow.STRING:
+		buffers = []*memory.Buffer{validity, copyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets)), copyBuffer(mem, n.data)}
+	case arrow.STRUCT:
+		buffers = []*memory.Buffer{validity}
+		for _, c := range n.children {
+			children = append(children, c.arrayData(mem))
+		}
+	default: // LIST, MAP
+		buffers = []*memory.Buffer{validity, copyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
+		children = []arrow.ArrayData{n.children[0].arrayData(mem)}
+	}
+	data := array.NewData(n.typ, n.valid.n, buffers, children, n.valid.nulls, 0)
+	for _, b := range buffers {
+		if b != nil {
+			b.Release()
+		}
+	}
+	for _, c := range children {
+		c.Release()
+	}
+	return data
+}
+
+// copyBuffer copies b into a buffer allocated from mem.
+func copyBuffer(mem memory.Allocator, b []byte) *memory.Buffer {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(len(b))
+	copy(buf.Bytes(), b)
+	return buf
+}
