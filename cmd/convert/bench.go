@@ -58,6 +58,24 @@ func (g *genFlags) generate(ctx context.Context, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text, %.1f MB gzip\n",
 			st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
+	case kindCloudTrail:
+		st, err := gen.GenerateCloudTrailContext(ctx, gen.CloudTrailConfig{
+			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of JSON, %.1f MB gzip\n",
+			st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
+	case kindS3Access:
+		st, err := gen.GenerateS3AccessContext(ctx, gen.S3AccessConfig{
+			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files, DateBased: true,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text (access logs are not compressed)\n",
+			st.Files, st.Records, float64(st.UncompressedBytes)/1e6)
 	default:
 		return fmt.Errorf("no generator for %s", g.kind)
 	}
@@ -78,7 +96,7 @@ func parseKind(args []string, stderr io.Writer, usage string) (kindName, []strin
 	}
 }
 
-const genUsage = `Usage: convert gen flowlogs --dir DIR [--size 1GiB] [--seed 1] [--days 2] [--files N]
+const genUsage = `Usage: convert gen flowlogs|cloudtrail|s3access --dir DIR [--size 1GiB] [--seed 1] [--days 2] [--files N]
 
 Writes realistic, deterministic logs in the AWS key layout (for trying and
 benchmarking convert without an AWS account).
@@ -107,7 +125,7 @@ func genCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	return exitOK
 }
 
-const benchUsage = `Usage: convert bench flowlogs [--size 1GiB] [--dir DIR] [--workers N] [--keep-output]
+const benchUsage = `Usage: convert bench flowlogs|cloudtrail|s3access [--size 1GiB] [--dir DIR] [--workers N] [--keep-output]
 
 Generates --size of logs (once; reused while the parameters match), then
 measures in one process: plain gunzip of the files (the floor, --workers files
@@ -151,8 +169,14 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	report, err := bench.Measure(ctx, bench.MeasureConfig{InputDir: g.dir, OutputDir: out, Workers: *workers},
 		func(ctx context.Context) (bench.Conversion, error) {
+			var c convertFlags
+			c.register(flag.NewFlagSet("defaults", flag.ContinueOnError), kind)
+			k, err := c.newKind(kind)
+			if err != nil {
+				return bench.Conversion{}, err
+			}
 			cfg := pipeline.Config{
-				Kind:           &pipeline.FlowLogs{},
+				Kind:           k,
 				Source:         &storage.LocalSource{Root: g.dir},
 				Sink:           &storage.LocalSink{Root: out},
 				Workers:        *workers,

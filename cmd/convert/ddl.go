@@ -16,13 +16,15 @@ import (
 	"convert/internal/storage"
 )
 
-const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--no-projection [--out PATH|s3://…]]
+const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--out PATH|s3://…] [--no-projection]
 
 Prints the Athena CREATE EXTERNAL TABLE statement for convert's Parquet output
 of a kind, its columns generated from the same schema the writer uses. By
 default it uses partition projection, so no MSCK REPAIR TABLE or ALTER TABLE ADD
 PARTITION is ever needed. --no-projection prints the plain table and, with --out,
 the ALTER TABLE ADD PARTITION statements for the partitions that output tree holds.
+For cloudtrail, --out (or --accounts/--regions) lists the accounts and regions as
+enums, so that queries need not filter on them; without, they are injected.
 `
 
 func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -40,6 +42,8 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", "", "with --no-projection: an output tree (directory or s3://) whose partitions to add")
 	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+")")
 	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
+	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
+	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
 	var s3 s3Flags
 	s3.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, ddlUsage); fs.PrintDefaults() }
@@ -78,7 +82,45 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	case kindCloudTrail:
 		cfg.Schema, cfg.Partitions = schema.CloudTrailSchema(), []string{"account", "region", "year", "month", "day"}
-		cfg.InjectedPartitions = []string{"account", "region"}
+		enums := map[string][]string{}
+		if *accounts != "" {
+			enums["account"] = strings.Split(*accounts, ",")
+		}
+		if *regions != "" {
+			enums["region"] = strings.Split(*regions, ",")
+		}
+		if *out != "" && (enums["account"] == nil || enums["region"] == nil) {
+			st := &stores{flags: s3, log: newLogger(stderr, "info")}
+			parts, err := outputPartitions(ctx, st, *out)
+			if err != nil {
+				fmt.Fprintln(stderr, "convert ddl:", err)
+				return exitFailed
+			}
+			found := map[string]map[string]bool{"account": {}, "region": {}}
+			for _, p := range parts {
+				for _, seg := range strings.Split(p, "/") {
+					if name, v, ok := strings.Cut(seg, "="); ok && found[name] != nil {
+						found[name][v] = true
+					}
+				}
+			}
+			for name, set := range found {
+				if enums[name] == nil && len(set) > 0 {
+					for v := range set {
+						enums[name] = append(enums[name], v)
+					}
+					sort.Strings(enums[name])
+				}
+			}
+		}
+		for _, name := range []string{"account", "region"} {
+			if enums[name] == nil {
+				cfg.InjectedPartitions = append(cfg.InjectedPartitions, name)
+			}
+		}
+		if len(enums) > 0 {
+			cfg.EnumPartitions = enums
+		}
 		if cfg.Table == "" {
 			cfg.Table = "cloudtrail_logs_parquet"
 		}
@@ -96,6 +138,10 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	fmt.Fprintln(stdout, strings.TrimRight(ddl, ";\n")+";")
+	if len(cfg.InjectedPartitions) > 0 && cfg.Projection {
+		fmt.Fprintf(stderr, "note: %s projected as injected: every query must filter on them with = (or give --accounts/--regions or --out for enums)\n",
+			strings.Join(cfg.InjectedPartitions, " and "))
+	}
 	if *noProjection && *out != "" {
 		st := &stores{flags: s3, log: newLogger(stderr, "info")}
 		parts, err := outputPartitions(ctx, st, *out)

@@ -112,3 +112,36 @@ func TestParseBytes(t *testing.T) {
 	}
 	require.Equal(t, "256MiB", formatBytes(256<<20))
 }
+
+func TestDDLCommand(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "cloudtrail", "--in", "../../testdata/cloudtrail/AWSLogs", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+
+	code, stdout, stderr := runCLI(t, "ddl", "cloudtrail", "--location", "s3://b/ct/", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "CREATE EXTERNAL TABLE IF NOT EXISTS `cloudtrail_logs_parquet`")
+	require.Contains(t, stdout, "`unmappedfields` string")
+	require.Contains(t, stdout, "'projection.account.values'='111122223333,222233334444'")
+	require.Contains(t, stdout, "'storage.location.template'='s3://b/ct/account=${account}/region=${region}/year=${year}/month=${month}/day=${day}/'")
+
+	code, stdout, stderr = runCLI(t, "ddl", "cloudtrail", "--location", "s3://b/ct/")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, stdout, "'projection.account.type'='injected'")
+	require.Contains(t, stderr, "injected")
+
+	code, stdout, _ = runCLI(t, "ddl", "flowlogs", "--location", "s3://b/fl/", "--no-projection", "--out", out)
+	require.Equal(t, exitOK, code)
+	require.NotContains(t, stdout, "projection")
+	require.Contains(t, stdout, "`end` bigint")
+
+	code, stdout, _ = runCLI(t, "ddl", "s3access", "--location", "s3://b/s3/", "--table", "access", "--database", "logs")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, stdout, "`logs`.`access`")
+	require.Contains(t, stdout, "`bytessent` bigint")
+
+	for _, args := range [][]string{{"ddl"}, {"ddl", "nosuch", "--location", "s3://b/"}, {"ddl", "flowlogs"}, {"ddl", "flowlogs", "--location", "s3://b/", "--table", "Bad-Name"}} {
+		code, _, _ := runCLI(t, args...)
+		require.Equal(t, exitUsage, code, "%q", args)
+	}
+}
