@@ -76,6 +76,9 @@ func (r flowReader) Warnings() []string {
 	if r.AssumedDefaultFormat() {
 		w = append(w, "objects without a header line were read as the default format (version 2); give --fields if that is wrong")
 	}
+	if n := r.Stats().RepairedUTF8; n > 0 {
+		w = append(w, fmt.Sprintf("%d flow-log lines held invalid UTF-8; those bytes were replaced by U+FFFD", n))
+	}
 	for _, f := range r.UnknownFields() {
 		w = append(w, fmt.Sprintf("unknown flow-log field %q read as a string column", f))
 	}

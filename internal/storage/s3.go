@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -181,6 +182,16 @@ func NewS3Client(ctx context.Context, cfg S3Config) (*S3Client, error) {
 				// throttling should keep backing off per request rather
 				// than fail every request once the quota is spent.
 				o.RateLimiter = ratelimit.None
+				// A response body cut short (a dropped connection while
+				// a listing is read) is transient too; the SDK does not
+				// count it as retryable by itself.
+				o.Retryables = append(append([]retry.IsErrorRetryable(nil), o.Retryables...),
+					retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+						if errors.Is(err, io.ErrUnexpectedEOF) {
+							return aws.TrueTernary
+						}
+						return aws.UnknownTernary
+					}))
 			})
 		}),
 		config.WithLogger(sdkLogger(cfg.Log)),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -43,6 +44,9 @@ type Stats struct {
 	// documents that it may append fields; they are not in the schema and
 	// were dropped.
 	ExtraFields int64
+	// RepairedUTF8 counts records whose invalid UTF-8 bytes were replaced
+	// by U+FFFD (Parquet strings must be valid UTF-8).
+	RepairedUTF8 int64
 }
 
 // Reader is an array.RecordReader over one access-log object. The batch
@@ -117,11 +121,15 @@ func (rd *Reader) Counts() (records, rejected int64) { return rd.stats.Records, 
 // Warnings returns notes for the run summary: lines with fields this reader
 // does not know.
 func (rd *Reader) Warnings() []string {
-	if rd.stats.ExtraFields == 0 {
-		return nil
+	var w []string
+	if rd.stats.ExtraFields > 0 {
+		w = append(w, fmt.Sprintf("%d access-log lines had fields after sourceregion (a newer log format?); the extra fields were dropped",
+			rd.stats.ExtraFields))
 	}
-	return []string{fmt.Sprintf("%d access-log lines had fields after sourceregion (a newer log format?); the extra fields were dropped",
-		rd.stats.ExtraFields)}
+	if rd.stats.RepairedUTF8 > 0 {
+		w = append(w, fmt.Sprintf("%d access-log lines held invalid UTF-8; those bytes were replaced by U+FFFD", rd.stats.RepairedUTF8))
+	}
+	return w
 }
 
 // Schema returns schema.S3AccessSchema.
@@ -230,6 +238,12 @@ func (rd *Reader) handleLine(line []byte) bool {
 		return false
 	}
 	rd.stats.Records++
+	if !utf8.Valid(line) {
+		// Parquet strings must be UTF-8: invalid bytes (a hostile user
+		// agent, say) become U+FFFD, the record is kept, and it is counted.
+		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
+		rd.stats.RepairedUTF8++
+	}
 	sent, size, reason := parseLine(line, &rd.f)
 	if reason != "" {
 		rd.reject(raw, false, reason)

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"convert/internal/reader"
@@ -55,6 +57,13 @@ func FuzzReader(f *testing.F) {
 				for _, c := range rec.Columns() {
 					if int64(c.Len()) != rec.NumRows() {
 						t.Fatal("column length differs from the batch")
+					}
+					if s, ok := c.(*array.String); ok {
+						for i := 0; i < s.Len(); i++ {
+							if !utf8.ValidString(s.Value(i)) {
+								t.Fatalf("invalid UTF-8 in a string column: %q", s.Value(i))
+							}
+						}
 					}
 				}
 				rows += rec.NumRows()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -44,6 +45,9 @@ type Stats struct {
 	Rows     int64 // rows emitted in batches
 	Rejected int64 // data lines rejected
 	Headers  int64 // header lines, including repeated ones
+	// RepairedUTF8 counts records whose invalid UTF-8 bytes were replaced
+	// by U+FFFD.
+	RepairedUTF8 int64
 }
 
 // Reader is an array.RecordReader over one flow-log object. The batch returned
@@ -345,6 +349,13 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 			return
 		}
 		line = msg
+	}
+	if !utf8.Valid(line) {
+		// Parquet strings must be UTF-8: invalid bytes become U+FFFD (the
+		// record is kept, and counted); a numeric field holding them is
+		// then rejected as not an integer, with the raw line untouched.
+		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
+		rd.stats.RepairedUTF8++
 	}
 	if reason := rd.parseRow(line); reason != "" {
 		rd.rejectAt(raw, lineNo, false, reason)

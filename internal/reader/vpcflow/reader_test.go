@@ -277,3 +277,10 @@ func TestParseInt(t *testing.T) {
 		require.False(t, ok, in)
 	}
 }
+
+func TestInvalidUTF8IsReplaced(t *testing.T) {
+	rows, _, rejects, rd := readAll(t, "version srcaddr action\n2 10.0.0.\xff ACC\xc3EPT\n2 1\xfe 3\n", Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.Equal(t, [][]any{{int64(2), "10.0.0.\uFFFD", "ACC\uFFFDEPT"}, {int64(2), "1\uFFFD", "3"}}, rows)
+	require.Equal(t, int64(2), rd.Stats().RepairedUTF8)
+}

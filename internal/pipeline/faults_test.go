@@ -1,0 +1,187 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/require"
+
+	"convert/internal/s3test"
+	"convert/internal/storage"
+)
+
+// faultyClient injects faults into S3 requests: 503 SlowDown answers,
+// connection resets, and GetObject bodies cut short. Seeded: the same seed
+// injects the same faults in the same request order.
+type faultyClient struct {
+	next  aws.HTTPClient
+	rate  float64
+	mu    sync.Mutex
+	rng   *rand.Rand
+	count atomic.Int64
+}
+
+func (f *faultyClient) roll() (float64, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rng.Float64(), f.rng.IntN(3)
+}
+
+func (f *faultyClient) Do(req *http.Request) (*http.Response, error) {
+	p, kind := f.roll()
+	if p >= f.rate {
+		return f.next.Do(req)
+	}
+	f.count.Add(1)
+	switch kind {
+	case 0:
+		return &http.Response{StatusCode: 503, Status: "503 Slow Down", Request: req,
+			Header: http.Header{"Content-Type": {"application/xml"}},
+			Body: io.NopCloser(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))}, nil
+	case 1:
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	resp, err := f.next.Do(req)
+	if err != nil || req.Method != http.MethodGet || resp.StatusCode != 200 || resp.ContentLength < 2 {
+		return resp, err
+	}
+	resp.Body = &cutBody{ReadCloser: resp.Body, left: resp.ContentLength / 2}
+	return resp, nil
+}
+
+// cutBody ends a response body early, as a dropped connection does.
+type cutBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (c *cutBody) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func uploadTree(t *testing.T, c *s3.Client, bucket, root string) {
+	t.Helper()
+	require.NoError(t, filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+			Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(data)})
+		return err
+	}))
+}
+
+func downloadTree(t *testing.T, c *s3.Client, bucket, dir string) {
+	t.Helper()
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		for _, o := range page.Contents {
+			obj, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+			require.NoError(t, err)
+			data, err := io.ReadAll(obj.Body)
+			obj.Body.Close()
+			require.NoError(t, err)
+			dest := filepath.Join(dir, filepath.FromSlash(aws.ToString(o.Key)))
+			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
+			require.NoError(t, os.WriteFile(dest, data, 0o644))
+		}
+	}
+}
+
+// TestS3Faults converts through a fault-injecting transport at several fault
+// rates. Every run must either succeed with exactly the rows of a clean run,
+// or fail with an error; in both cases the output must verify (no partial
+// unit visible), and a rerun without faults must then give the clean rows.
+func TestS3Faults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	clean := t.TempDir()
+	_, err := runInto(t, testdataFlowLogs, clean, &FlowLogs{}, nil)
+	require.NoError(t, err)
+	want := outputRows(t, clean)
+
+	srv := s3test.Start(t, true)
+	srv.CreateBucket(t, "src")
+	uploadTree(t, srv.Client(), "src", testdataFlowLogs)
+	var injected, succeeded, failed int64
+	rates := []float64{0.02, 0.05, 0.1, 0.2, 0.3, 0.5}
+	for i := 0; i < 2*len(rates); i++ {
+		rate := rates[i%len(rates)]
+		t.Run(fmt.Sprintf("rate=%.2f/seed=%d", rate, i), func(t *testing.T) {
+			bucket := fmt.Sprintf("dst%d", i)
+			srv.CreateBucket(t, bucket)
+			faults := &faultyClient{rate: rate, rng: rand.New(rand.NewPCG(uint64(i), 9))}
+			client := func(wrap bool) *storage.S3Client {
+				cfg := storage.S3Config{Region: srv.Region, EndpointURL: srv.Endpoint, PathStyle: true,
+					Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+					CACertsPEM:  srv.CAPEM, MaxAttempts: 4}
+				if wrap {
+					cfg.WrapHTTPClient = func(c aws.HTTPClient) aws.HTTPClient { faults.next = c; return faults }
+				}
+				c, err := storage.NewS3Client(context.Background(), cfg)
+				require.NoError(t, err)
+				return c
+			}
+			run := func(c *storage.S3Client) error {
+				_, err := runInto(t, testdataFlowLogs, t.TempDir(), &FlowLogs{}, func(cfg *Config) {
+					cfg.Source = &storage.S3Source{Client: c, Bucket: "src"}
+					cfg.Sink = &storage.S3Sink{Client: c, Bucket: bucket}
+					cfg.UnitBytes = 1 // one unit per object: more commits to fail in
+				})
+				return err
+			}
+			err := run(client(true))
+			injected += faults.count.Load()
+			got := t.TempDir()
+			downloadTree(t, srv.Client(), bucket, got)
+			rep, verr := Verify(context.Background(), &storage.LocalSink{Root: got})
+			require.NoError(t, verr)
+			require.Empty(t, rep.Extra, "no file outside a committed unit")
+			require.Empty(t, rep.Missing)
+			require.Empty(t, rep.Corrupt)
+			if err == nil {
+				succeeded++
+				require.Equal(t, want, outputRows(t, got))
+			} else {
+				failed++
+				t.Logf("failed cleanly after %d faults: %v", faults.count.Load(), err)
+			}
+			require.NoError(t, run(client(false)), "a rerun without faults")
+			again := t.TempDir()
+			downloadTree(t, srv.Client(), bucket, again)
+			require.Equal(t, want, outputRows(t, again))
+		})
+	}
+	t.Logf("faults injected: %d; runs that completed correctly: %d; runs that failed cleanly: %d", injected, succeeded, failed)
+}
