@@ -52,7 +52,7 @@ func (f *faultyClient) Do(req *http.Request) (*http.Response, error) {
 	case 0:
 		return &http.Response{StatusCode: 503, Status: "503 Slow Down", Request: req,
 			Header: http.Header{"Content-Type": {"application/xml"}},
-			Body: io.NopCloser(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))}, nil
+			Body:   io.NopCloser(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))}, nil
 	case 1:
 		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	}
