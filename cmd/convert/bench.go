@@ -144,7 +144,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	g.register(fs, "directory of the generated logs (default: a folder under the temp dir named after the parameters)")
 	workers := fs.Int("workers", runtime.NumCPU(), "conversion workers, and files decompressed at once for the floor")
 	keep := fs.Bool("keep-output", false, "keep the Parquet output (printed path) instead of deleting it")
-	memoryLimit := byteSize(448 << 20)
+	memoryLimit := byteSize(384 << 20)
 	fs.Var(&memoryLimit, "memory-limit", "soft memory limit for the Go runtime during the conversion (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage

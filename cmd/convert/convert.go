@@ -79,7 +79,7 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.Var(&c.rowGroupSize, "row-group-size", "cut Parquet row groups at about this size")
 	c.unitSize = pipeline.DefaultUnitBytes
 	fs.Var(&c.unitSize, "unit-size", "compressed input per unit of work (one set of output files per unit)")
-	c.memoryLimit = 448 << 20
+	c.memoryLimit = 384 << 20
 	fs.Var(&c.memoryLimit, "memory-limit", "soft memory limit for the Go runtime (0: none)")
 	fs.Var(&c.from, "from", "first input day to convert, by the date in the key (YYYY-MM-DD)")
 	fs.Var(&c.to, "to", "last input day to convert, by the date in the key (YYYY-MM-DD)")
@@ -166,11 +166,11 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr
 				setErr = fs.Set(f.Name, f.Value.String())
 			}
 		})
-		if !given["in"] {
-			c.in = item.In
+		if !given["in"] && setErr == nil {
+			setErr = fs.Set("in", item.In)
 		}
-		if !given["out"] {
-			c.out = item.Out
+		if !given["out"] && setErr == nil {
+			setErr = fs.Set("out", item.Out)
 		}
 		if setErr != nil {
 			fmt.Fprintln(stderr, "convert: the item's flags:", setErr)

@@ -15,7 +15,7 @@ import (
 const (
 	DefaultRowGroupBytes   = 128 << 20
 	DefaultTargetFileBytes = 256 << 20
-	DefaultBufferBudget    = 256 << 20
+	DefaultBufferBudget    = 128 << 20
 	DefaultMaxOpenFiles    = 32
 )
 
