@@ -261,6 +261,11 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	if cfg.Progress != nil {
 		fmt.Fprintln(stderr)
 	}
+	if err == nil && item != nil && item.Objects > 0 &&
+		summary.ObjectsListed-summary.ObjectsSkipped["outside the work item's key ranges"] == 0 {
+		err = fmt.Errorf("none of the item's %d objects was found under %s: wrong --in, or the objects were deleted", item.Objects, cfg.Source)
+		summary.Status, summary.Error = "failed", err.Error()
+	}
 	js, _ := json.Marshal(summary)
 	fmt.Fprintln(stdout, string(js))
 	if c.summaryOut != "" {
