@@ -119,7 +119,7 @@ func TestKillAgainstS3(t *testing.T) {
 	srv := s3test.Start(t, true)
 	srv.CreateBucket(t, "src")
 	in := crashInput(t)
-	upload(t, srv.Client(), "src", in)
+	srv.Upload(t, "src", in)
 	s3args := func(out string) []string {
 		return []string{"flowlogs", "--in", "s3://src/", "--out", "s3://" + out + "/", "--endpoint-url", srv.Endpoint,
 			"--path-style", "--unit-size", "1KiB", "--workers", "2"}
@@ -129,7 +129,7 @@ func TestKillAgainstS3(t *testing.T) {
 	r := runBinary(t, srv.Env(), s3args("clean")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	full := time.Since(start)
-	want := treeDigest(t, func() string { d := t.TempDir(); download(t, srv.Client(), "clean", "", d); return d }())
+	want := treeDigest(t, func() string { d := t.TempDir(); srv.Download(t, "clean", "", d); return d }())
 
 	points := 8
 	for i := 0; i < points; i++ {
@@ -142,7 +142,7 @@ func TestKillAgainstS3(t *testing.T) {
 		r := runBinary(t, srv.Env(), s3args(bucket)...)
 		require.Equal(t, 0, r.code, r.stderr)
 		got := t.TempDir()
-		download(t, srv.Client(), bucket, "", got)
+		srv.Download(t, bucket, "", got)
 		require.Equal(t, want, treeDigest(t, got), "kill point %d", i)
 		v := runBinary(t, srv.Env(), "verify", "--out", "s3://"+bucket+"/", "--endpoint-url", srv.Endpoint, "--path-style")
 		require.Equal(t, 0, v.code, v.stdout)

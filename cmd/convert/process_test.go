@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/parquettest"
@@ -84,49 +81,6 @@ func partitionRows(t *testing.T, dir string) map[string][]string {
 	return out
 }
 
-func upload(t *testing.T, c *s3.Client, bucket, root string) int {
-	t.Helper()
-	n := 0
-	require.NoError(t, filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
-			Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(data)})
-		n++
-		return err
-	}))
-	return n
-}
-
-func download(t *testing.T, c *s3.Client, bucket, prefix, dir string) []string {
-	t.Helper()
-	var keys []string
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		require.NoError(t, err)
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			keys = append(keys, strings.TrimPrefix(key, prefix))
-			obj, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
-			require.NoError(t, err)
-			data, err := io.ReadAll(obj.Body)
-			obj.Body.Close()
-			require.NoError(t, err)
-			dest := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(key, prefix)))
-			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
-			require.NoError(t, os.WriteFile(dest, data, 0o644))
-		}
-	}
-	return keys
-}
-
 // TestS3ToS3MatchesLocal converts the testdata from one bucket to another
 // through a real S3 server, over http and https, and checks that the Parquet
 // holds exactly what a local-to-local run writes.
@@ -141,7 +95,7 @@ func TestS3ToS3MatchesLocal(t *testing.T) {
 			srv := s3test.Start(t, tls)
 			srv.CreateBucket(t, "src")
 			srv.CreateBucket(t, "dst")
-			upload(t, srv.Client(), "src", flowTestdata)
+			srv.Upload(t, "src", flowTestdata)
 			r := runBinary(t, srv.Env(), "flowlogs", "--in", "s3://src/", "--out", "s3://dst/flow/",
 				"--endpoint-url", srv.Endpoint, "--path-style", "--summary-out", "s3://dst/summaries/run.json")
 			require.Equal(t, 0, r.code, r.stderr)
@@ -150,7 +104,7 @@ func TestS3ToS3MatchesLocal(t *testing.T) {
 			require.Equal(t, int64(482), s.RecordsWritten)
 
 			got := t.TempDir()
-			keys := download(t, srv.Client(), "dst", "flow/", got)
+			keys := srv.Download(t, "dst", "flow/", got)
 			require.Equal(t, want, partitionRows(t, got))
 			require.Len(t, s.RejectsFiles, 1)
 			require.Contains(t, keys, s.RejectsFiles[0])
@@ -158,7 +112,7 @@ func TestS3ToS3MatchesLocal(t *testing.T) {
 				require.NotContains(t, k, ".tmp")
 			}
 			summary := t.TempDir()
-			download(t, srv.Client(), "dst", "summaries/", summary)
+			srv.Download(t, "dst", "summaries/", summary)
 			data, err := os.ReadFile(filepath.Join(summary, "run.json"))
 			require.NoError(t, err)
 			require.Equal(t, strings.TrimSpace(r.stdout), strings.TrimSpace(string(data)))
@@ -171,7 +125,7 @@ func TestS3ToS3MatchesLocal(t *testing.T) {
 func TestS3FromToListsOnlyThoseDays(t *testing.T) {
 	srv := s3test.Start(t, false)
 	srv.CreateBucket(t, "src")
-	upload(t, srv.Client(), "src", flowTestdata)
+	srv.Upload(t, "src", flowTestdata)
 	r := runBinary(t, srv.Env(), "flowlogs", "--in", "s3://src/AWSLogs/", "--out", t.TempDir(),
 		"--endpoint-url", srv.Endpoint, "--path-style", "--from", "2021-12-05", "--to", "2021-12-05")
 	require.Equal(t, 0, r.code, r.stderr)

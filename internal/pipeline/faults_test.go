@@ -1,15 +1,12 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/s3test"
@@ -82,42 +78,6 @@ func (c *cutBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func uploadTree(t *testing.T, c *s3.Client, bucket, root string) {
-	t.Helper()
-	require.NoError(t, filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
-			Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(data)})
-		return err
-	}))
-}
-
-func downloadTree(t *testing.T, c *s3.Client, bucket, dir string) {
-	t.Helper()
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		require.NoError(t, err)
-		for _, o := range page.Contents {
-			obj, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
-			require.NoError(t, err)
-			data, err := io.ReadAll(obj.Body)
-			obj.Body.Close()
-			require.NoError(t, err)
-			dest := filepath.Join(dir, filepath.FromSlash(aws.ToString(o.Key)))
-			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
-			require.NoError(t, os.WriteFile(dest, data, 0o644))
-		}
-	}
-}
-
 // TestS3Faults converts through a fault-injecting transport at several fault
 // rates. Every run must either succeed with exactly the rows of a clean run,
 // or fail with an error; in both cases the output must verify (no partial
@@ -133,7 +93,7 @@ func TestS3Faults(t *testing.T) {
 
 	srv := s3test.Start(t, true)
 	srv.CreateBucket(t, "src")
-	uploadTree(t, srv.Client(), "src", testdataFlowLogs)
+	srv.Upload(t, "src", testdataFlowLogs)
 	var injected, succeeded, failed int64
 	rates := []float64{0.02, 0.05, 0.1, 0.2, 0.3, 0.5}
 	for i := 0; i < 2*len(rates); i++ {
@@ -164,7 +124,7 @@ func TestS3Faults(t *testing.T) {
 			err := run(client(true))
 			injected += faults.count.Load()
 			got := t.TempDir()
-			downloadTree(t, srv.Client(), bucket, got)
+			srv.Download(t, bucket, "", got)
 			rep, verr := Verify(context.Background(), &storage.LocalSink{Root: got})
 			require.NoError(t, verr)
 			require.Empty(t, rep.Extra, "no file outside a committed unit")
@@ -179,7 +139,7 @@ func TestS3Faults(t *testing.T) {
 			}
 			require.NoError(t, run(client(false)), "a rerun without faults")
 			again := t.TempDir()
-			downloadTree(t, srv.Client(), bucket, again)
+			srv.Download(t, bucket, "", again)
 			require.Equal(t, want, outputRows(t, again))
 		})
 	}

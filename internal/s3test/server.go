@@ -1,11 +1,14 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -325,4 +328,69 @@ func (c *cappedBuffer) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return string(c.b)
+}
+
+// Upload puts every file under root into bucket, keyed by its path relative
+// to root (slash-separated), and returns how many it put.
+func (s *Server) Upload(t testing.TB, bucket, root string) int {
+	t.Helper()
+	c := s.Client()
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		n++
+		_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+			Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(data)})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("s3test: uploading %s: %v", root, err)
+	}
+	return n
+}
+
+// Download writes every object of bucket under prefix to dir (keys relative
+// to prefix become paths) and returns those relative keys.
+func (s *Server) Download(t testing.TB, bucket, prefix, dir string) []string {
+	t.Helper()
+	c := s.Client()
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("s3test: listing %s: %v", bucket, err)
+		}
+		for _, o := range page.Contents {
+			rel := strings.TrimPrefix(aws.ToString(o.Key), prefix)
+			obj, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+			if err != nil {
+				t.Fatalf("s3test: getting %s: %v", aws.ToString(o.Key), err)
+			}
+			data, err := io.ReadAll(obj.Body)
+			obj.Body.Close()
+			if err != nil {
+				t.Fatalf("s3test: reading %s: %v", aws.ToString(o.Key), err)
+			}
+			dest := filepath.Join(dir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dest, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, rel)
+		}
+	}
+	return keys
 }
