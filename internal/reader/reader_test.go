@@ -58,7 +58,7 @@ func TestLineReaderLongLines(t *testing.T) {
 	require.Equal(t, io.EOF, err)
 }
 
-func gz(t *testing.T, s string) []byte {
+func gz(t testing.TB, s string) []byte {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
 	_, err := w.Write([]byte(s))
