@@ -123,12 +123,7 @@ func GenerateCloudTrailContext(ctx context.Context, cfg CloudTrailConfig) (Cloud
 	if err != nil {
 		return CloudTrailStats{}, err
 	}
-	results := make([]ctFileStats, len(g.files))
-	err = ForEach(ctx, len(g.files), g.cfg.Workers, func(ctx context.Context, i int) error {
-		st, err := g.writeFile(ctx, &g.files[i])
-		results[i] = st
-		return err
-	})
+	results, err := WriteFiles(ctx, g.files, g.cfg.Workers, g.writeFile)
 	if err != nil {
 		return CloudTrailStats{}, err
 	}

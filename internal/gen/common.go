@@ -190,3 +190,15 @@ feed:
 	}
 	return nil
 }
+
+// WriteFiles runs write on every file, workers at a time, and returns the
+// per-file results in file order (so the outcome does not depend on workers).
+func WriteFiles[F, S any](ctx context.Context, files []F, workers int, write func(context.Context, *F) (S, error)) ([]S, error) {
+	results := make([]S, len(files))
+	err := ForEach(ctx, len(files), workers, func(ctx context.Context, i int) error {
+		st, err := write(ctx, &files[i])
+		results[i] = st
+		return err
+	})
+	return results, err
+}

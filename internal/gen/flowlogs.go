@@ -120,12 +120,7 @@ func GenerateFlowLogsContext(ctx context.Context, cfg FlowLogsConfig) (FlowLogsS
 	if err != nil {
 		return FlowLogsStats{}, err
 	}
-	results := make([]flFileStats, len(g.files))
-	err = ForEach(ctx, len(g.files), g.cfg.Workers, func(ctx context.Context, i int) error {
-		st, err := g.writeFile(ctx, &g.files[i])
-		results[i] = st
-		return err
-	})
+	results, err := WriteFiles(ctx, g.files, g.cfg.Workers, g.writeFile)
 	if err != nil {
 		return FlowLogsStats{}, err
 	}

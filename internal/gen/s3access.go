@@ -106,12 +106,7 @@ func GenerateS3AccessContext(ctx context.Context, cfg S3AccessConfig) (S3AccessS
 	if err != nil {
 		return S3AccessStats{}, err
 	}
-	results := make([]s3aFileStats, len(g.files))
-	err = ForEach(ctx, len(g.files), g.cfg.Workers, func(ctx context.Context, i int) error {
-		st, err := g.writeFile(ctx, &g.files[i])
-		results[i] = st
-		return err
-	})
+	results, err := WriteFiles(ctx, g.files, g.cfg.Workers, g.writeFile)
 	if err != nil {
 		return S3AccessStats{}, err
 	}
