@@ -39,7 +39,9 @@ func (b *batch) reset(l *layout, n int) {
 	hints := make([]int, len(l.columns))
 	for i := range hints {
 		if sameLayout && b.rows > 0 {
-			hints[i] = len(b.columns[i].data) * n / b.rows * 9 / 8
+			// Capped: a batch cut short by a few huge lines must not size
+			// the next one as if every row were as long.
+			hints[i] = min(len(b.columns[i].data)*n/b.rows*9/8, maxBatchTextBytes)
 		}
 	}
 	b.rows, b.text = 0, 0

@@ -7,6 +7,10 @@ import (
 	"convert/internal/schema"
 )
 
+// MaxFields bounds the fields of a format. AWS documents under 80; the bound
+// keeps a hostile header from making thousands of columns.
+const MaxFields = 256
+
 // ParseFieldList parses a flow-log field list as a user gives it: either
 // space-separated names ("version account-id ...") or AWS's log-format string
 // ("${version} ${account-id} ..."). Commas also separate names.
@@ -24,6 +28,9 @@ func ParseFieldList(s string) ([]string, error) {
 			return nil, fmt.Errorf("field list: %q is not a field name", tok)
 		}
 		out = append(out, tok)
+	}
+	if len(out) > MaxFields {
+		return nil, fmt.Errorf("field list: %d fields, more than %d", len(out), MaxFields)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("field list is empty")
@@ -54,17 +61,19 @@ func headerFields(line []byte) ([]string, bool) {
 		return nil, false
 	}
 	var fields []string
-	known := 0
+	known := map[string]bool{}
 	for _, tok := range strings.Fields(string(line)) {
-		if !isFieldName([]byte(tok)) {
+		if !isFieldName([]byte(tok)) || len(fields) == MaxFields {
 			return nil, false
 		}
 		if _, ok := schema.LookupVPCField(tok); ok {
-			known++
+			known[tok] = true
 		}
 		fields = append(fields, tok)
 	}
-	if known*2 < len(fields) {
+	// Distinct names count, so that repeating one known name cannot pass
+	// off a line of unknown ones as a header.
+	if len(known)*2 < len(fields) {
 		return nil, false
 	}
 	return fields, true

@@ -147,6 +147,10 @@ func (rd *Reader) readFirstLine() error {
 		if err != nil {
 			return &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line(), Err: err}
 		}
+		if rd.lines.Line() == 1 {
+			// Files saved by Windows tools start with a byte-order mark.
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -167,6 +171,8 @@ func (rd *Reader) readFirstLine() error {
 		return nil
 	}
 }
+
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // looksLikeDefaultFormat: 14 fields starting with version 2 is the default
 // format, the only one AWS writes without a choice of fields.

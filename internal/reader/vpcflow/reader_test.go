@@ -2,6 +2,7 @@ package vpcflow
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -283,4 +284,45 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 	require.Empty(t, rejects)
 	require.Equal(t, [][]any{{int64(2), "10.0.0.\uFFFD", "ACC\uFFFDEPT"}, {int64(2), "1\uFFFD", "3"}}, rows)
 	require.Equal(t, int64(2), rd.Stats().RepairedUTF8)
+}
+
+func TestByteOrderMarkBeforeHeader(t *testing.T) {
+	rows, schemas, rejects, _ := readAll(t, "\xef\xbb\xbfversion srcport action\n2 80 ACCEPT\n", Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.Equal(t, [][]string{{"version", "srcport", "action"}}, schemas)
+	require.Equal(t, [][]any{{int64(2), int64(80), "ACCEPT"}}, rows)
+}
+
+func TestHostileHeaderIsNotAHeader(t *testing.T) {
+	// One known name repeated between unknown ones: not a header, so the
+	// object fails as having none instead of making thousands of columns.
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, "version f%d ", i)
+	}
+	_, err := NewReader(strings.NewReader(b.String()+"\n2 1\n"), Config{Object: "o"})
+	require.ErrorIs(t, err, reader.ErrNoHeader)
+
+	// Too many fields, even all documented ones repeated.
+	many := strings.TrimSpace(strings.Repeat(v2Header+" ", MaxFields/14+1))
+	_, err = NewReader(strings.NewReader(many+"\n"), Config{Object: "o"})
+	require.ErrorIs(t, err, reader.ErrNoHeader)
+	_, err = ParseFieldList(many)
+	require.ErrorContains(t, err, "more than")
+}
+
+func TestBatchAfterHugeLinesIsSizedSanely(t *testing.T) {
+	// Batches cut short by their text size used to size the next batch's
+	// string buffers as if every row were as long: gigabytes.
+	var b strings.Builder
+	b.WriteString("version interface-id\n")
+	huge := strings.Repeat("x", 1<<20)
+	for range 70 {
+		b.WriteString("2 eni-" + huge + "\n")
+	}
+	b.WriteString("2 eni-small\n")
+	rows, _, rejects, _ := readAll(t, b.String(), Config{Object: "o", MaxLineBytes: 2 << 20, ChunkRows: 1 << 16})
+	require.Empty(t, rejects)
+	require.Len(t, rows, 71)
+	require.Equal(t, "eni-small", rows[70][1])
 }
