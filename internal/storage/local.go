@@ -112,18 +112,40 @@ func (s *LocalSink) Create(_ context.Context, rel string) (File, error) {
 type localFile struct {
 	f          *os.File
 	tmp, final string
+	sealed     bool // f is synced and closed
 	done       bool
 }
 
-func (l *localFile) Write(p []byte) (int, error) { return l.f.Write(p) }
+func (l *localFile) Write(p []byte) (int, error) {
+	if l.sealed {
+		return 0, errors.New("storage: write to a sealed file")
+	}
+	return l.f.Write(p)
+}
+
+// Seal implements Sealer: the temporary file is synced and its descriptor
+// closed; Commit only renames it.
+func (l *localFile) Seal() error {
+	if l.sealed || l.done {
+		return nil
+	}
+	l.sealed = true
+	err := errors.Join(l.f.Sync(), l.f.Close())
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", l.final, err)
+	}
+	return nil
+}
 
 func (l *localFile) Commit() error {
 	if l.done {
 		return errors.New("storage: commit of a finished file")
 	}
+	var err error
+	if !l.sealed {
+		err = l.Seal()
+	}
 	l.done = true
-	err := l.f.Sync()
-	err = errors.Join(err, l.f.Close())
 	if err == nil {
 		err = os.Rename(l.tmp, l.final)
 	}
@@ -140,7 +162,9 @@ func (l *localFile) Abort() error {
 		return nil
 	}
 	l.done = true
-	l.f.Close()
+	if !l.sealed {
+		l.f.Close()
+	}
 	if err := os.Remove(l.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

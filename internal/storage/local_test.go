@@ -83,3 +83,36 @@ func TestLocalSourceListsRecursivelyInOrder(t *testing.T) {
 	require.NoError(t, single.List(context.Background(), func(o Object) error { keys = append(keys, o.Key); return nil }))
 	require.Len(t, keys, 1)
 }
+
+func TestLocalFileSealReleasesDescriptor(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := &LocalSink{Root: root}
+	f, err := s.Create(ctx, "p/a.parquet")
+	require.NoError(t, err)
+	_, err = f.Write([]byte("data"))
+	require.NoError(t, err)
+	lf := f.(*localFile)
+	require.NoError(t, f.(Sealer).Seal())
+	// The descriptor is closed: using it fails.
+	_, err = lf.f.Stat()
+	require.ErrorIs(t, err, os.ErrClosed)
+	_, err = f.Write([]byte("more"))
+	require.Error(t, err, "write after seal")
+	require.NoError(t, f.(Sealer).Seal(), "sealing twice is fine")
+	_, err = os.Stat(filepath.Join(root, "p/a.parquet"))
+	require.True(t, os.IsNotExist(err), "not visible before commit")
+	require.NoError(t, f.Commit())
+	b, err := os.ReadFile(filepath.Join(root, "p/a.parquet"))
+	require.NoError(t, err)
+	require.Equal(t, "data", string(b))
+
+	g, err := s.Create(ctx, "p/b.parquet")
+	require.NoError(t, err)
+	_, _ = g.Write([]byte("x"))
+	require.NoError(t, g.(Sealer).Seal())
+	require.NoError(t, g.Abort())
+	entries, err := os.ReadDir(filepath.Join(root, "p"))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the sealed, aborted temporary is removed")
+}

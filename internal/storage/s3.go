@@ -289,8 +289,15 @@ func (cfg *S3Config) setDefaults() error {
 	}
 	if cfg.EndpointURL != "" {
 		u, err := url.Parse(cfg.EndpointURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("s3: endpoint URL %q: want http(s)://host[:port]", cfg.EndpointURL)
+		if err != nil {
+			// The text may hold a secret: never echo it.
+			return errors.New("s3: endpoint URL does not parse: want http(s)://host[:port]")
+		}
+		if u.User != nil {
+			return fmt.Errorf("s3: endpoint URL %s: credentials do not belong in the URL; use the AWS credential chain", u.Redacted())
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("s3: endpoint URL %s: want http(s)://host[:port]", u.Redacted())
 		}
 	}
 	return nil

@@ -37,6 +37,7 @@ func TestS3(t *testing.T) {
 			t.Run("ChangedObject", func(t *testing.T) { testS3ChangedObject(t, srv) })
 			t.Run("Multipart", func(t *testing.T) { testS3Multipart(t, srv, scheme) })
 			t.Run("SmallAndEmpty", func(t *testing.T) { testS3SmallAndEmpty(t, srv) })
+			t.Run("Seal", func(t *testing.T) { testS3Seal(t, srv) })
 			t.Run("Abort", func(t *testing.T) { testS3Abort(t, srv) })
 			t.Run("FailedPart", func(t *testing.T) { testS3FailedPart(t, srv) })
 			t.Run("FailedComplete", func(t *testing.T) { testS3FailedComplete(t, srv) })
@@ -381,6 +382,40 @@ func testS3SmallAndEmpty(t *testing.T, srv *s3test.Server) {
 	require.Equal(t, "a.json", objs[0].Key)
 	require.Equal(t, "empty", objs[1].Key)
 	require.Equal(t, int64(0), objs[1].Size)
+}
+
+// A sealed multipart file sends its last part at once, so it holds no part
+// buffer while it waits for Commit; a small sealed file still waits for Commit
+// to become visible.
+func testS3Seal(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "seal", func(c *S3Config) { c.PartSize = MinS3PartSize })
+	sink := &S3Sink{Client: e.client, Bucket: "seal", Prefix: "out"}
+	body := randomBytes(MinS3PartSize+1234, 5)
+	f, err := sink.Create(context.Background(), "big")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.(Sealer).Seal())
+	sf := f.(*s3File)
+	require.Nil(t, sf.buf, "the last part is sent on Seal")
+	_, err = f.Write([]byte("x"))
+	require.ErrorIs(t, err, errFileFinished)
+	require.False(t, e.exists(t, "out/big"), "invisible before Commit")
+	require.NoError(t, f.Commit())
+	require.Len(t, e.http.take("UploadPart"), 2)
+	rc, err := sink.Open(context.Background(), "big")
+	require.NoError(t, err)
+	sum, n := readAllSum(t, rc)
+	require.Equal(t, int64(len(body)), n)
+	require.Equal(t, sha256.Sum256(body), sum)
+
+	g, err := sink.Create(context.Background(), "small")
+	require.NoError(t, err)
+	_, err = g.Write([]byte("tiny"))
+	require.NoError(t, err)
+	require.NoError(t, g.(Sealer).Seal())
+	require.False(t, e.exists(t, "out/small"))
+	require.NoError(t, g.Commit())
+	require.True(t, e.exists(t, "out/small"))
 }
 
 func opsOf(reqs []seenRequest) []string {

@@ -123,6 +123,7 @@ type s3File struct {
 	buf      []byte // the part being filled, at most PartSize bytes
 	uploadID string // set once the multipart upload exists
 	lastPart int32  // number of the last part sent
+	sealed   bool   // no more writes
 	done     bool   // committed or aborted
 	uploads  sync.WaitGroup
 
@@ -153,7 +154,7 @@ func (f *s3File) fail(err error) {
 // Write buffers p, sending each full part; it blocks while the client has
 // Concurrency parts uploading. After a failed upload it returns that failure.
 func (f *s3File) Write(p []byte) (int, error) {
-	if f.done {
+	if f.done || f.sealed {
 		return 0, errFileFinished
 	}
 	if err := f.failure(); err != nil {
@@ -353,6 +354,21 @@ func (f *s3File) putObject() error {
 		return f.c.wrapErr("writing", f.url(), err)
 	}
 	return nil
+}
+
+// Seal implements Sealer: a multipart upload sends its last part now, so
+// that a finished file awaiting Commit holds no part buffer. A file small
+// enough for one PutObject keeps its bytes until Commit, which is what
+// makes it visible.
+func (f *s3File) Seal() error {
+	if f.done || f.sealed {
+		return nil
+	}
+	f.sealed = true
+	if f.uploadID == "" || len(f.buf) == 0 {
+		return nil
+	}
+	return f.sendPart()
 }
 
 // Abort discards the file: it stops its uploads and aborts the multipart

@@ -65,6 +65,7 @@ func TestS3ConfigValidation(t *testing.T) {
 		{"owner", S3Config{ExpectedBucketOwner: "111122223333"}, ""},
 		{"endpoint without scheme", S3Config{EndpointURL: "127.0.0.1:7070"}, "endpoint URL"},
 		{"endpoint ftp", S3Config{EndpointURL: "ftp://host"}, "endpoint URL"},
+		{"endpoint with credentials", S3Config{EndpointURL: "https://AKIAX:supersecret@host:9000"}, "credentials do not belong"},
 		{"negative attempts", S3Config{MaxAttempts: -1}, "max attempts"},
 		{"negative concurrency", S3Config{Concurrency: -2}, "concurrency"},
 		{"negative timeout", S3Config{ReadTimeout: -time.Second}, "negative timeout"},
@@ -81,6 +82,7 @@ func TestS3ConfigValidation(t *testing.T) {
 				return
 			}
 			require.ErrorContains(t, err, tc.wantErr)
+			require.NotContains(t, err.Error(), "supersecret")
 		})
 	}
 }

@@ -55,6 +55,16 @@ type File interface {
 	Abort() error
 }
 
+// Sealer is implemented by Files that can give back what they hold (an open
+// descriptor, a buffered part) once written to the end, before Commit. A
+// writer with many finished files awaiting one commit seals each as it
+// finishes, so they do not add up.
+type Sealer interface {
+	// Seal ends writing: Write fails afterwards; Commit and Abort work as
+	// before.
+	Seal() error
+}
+
 // ErrUnsafePath is returned for an output path that is absolute or climbs out
 // of the output root.
 var ErrUnsafePath = errors.New("storage: unsafe output path")

@@ -137,10 +137,19 @@ func (f *File) Finish() (FileInfo, error) {
 		f.info.RowGroups++
 	}
 	err := f.fw.Close()
+	// A unit can hold many finished files until its commit: they keep only
+	// their name and sizes, not the writer's buffers and metadata.
+	f.fw = nil
 	f.account(0)
 	if err != nil {
 		f.out.Abort()
 		return f.info, fmt.Errorf("finishing %s: %w", f.info.Path, err)
+	}
+	if s, ok := f.out.(storage.Sealer); ok {
+		if err := s.Seal(); err != nil {
+			f.out.Abort()
+			return f.info, fmt.Errorf("finishing %s: %w", f.info.Path, err)
+		}
 	}
 	f.info.Bytes = f.counter.n
 	return f.info, nil

@@ -17,6 +17,7 @@ const (
 	DefaultTargetFileBytes = 256 << 20
 	DefaultBufferBudget    = 128 << 20
 	DefaultMaxOpenFiles    = 32
+	DefaultMaxFiles        = 1024
 )
 
 // CreatedBy is written into every file's footer.
@@ -35,6 +36,11 @@ type Options struct {
 	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
 	// recently used one is finished when a new partition needs a file.
 	MaxOpenFiles int
+	// MaxFiles caps the files one Partitioned writer makes (DefaultMaxFiles
+	// if 0). Input whose rows scatter over very many partitions (a broken
+	// clock, hostile data) fails clearly instead of making tens of
+	// thousands of tiny files.
+	MaxFiles int
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
@@ -57,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOpenFiles <= 0 {
 		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.MaxFiles <= 0 {
+		o.MaxFiles = DefaultMaxFiles
 	}
 	if o.Mem == nil {
 		o.Mem = memory.DefaultAllocator
