@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strings"
 	"time"
@@ -150,11 +151,23 @@ func partitionValue(v, fallback string) string {
 			b[i] = '_'
 		}
 	}
+	if len(b) > maxPartitionValue {
+		// Real accounts and regions are short; a longer value (hostile or
+		// broken input) is cut, with a hash of the whole so distinct values
+		// stay distinct, to keep the path within file-name limits. The row
+		// keeps the value itself.
+		h := fnv.New64a()
+		h.Write([]byte(v))
+		b = fmt.Appendf(b[:maxPartitionValue-17], "_%016x", h.Sum64())
+	}
 	if s := string(b); s != "." && s != ".." {
 		return s
 	}
 	return "unknown"
 }
+
+// maxPartitionValue bounds an account or region path segment (bytes).
+const maxPartitionValue = 64
 
 // Order implements Kind.
 func (k *CloudTrail) Order(fields []arrow.Field) []arrow.Field {
