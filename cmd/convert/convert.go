@@ -87,8 +87,6 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.StringVar(&c.partitionTime, "partition-time", "record", "partition by the record's own time (record) or by the date in the object key (delivery)")
 	fs.Float64Var(&c.maxRejectRatio, "max-reject-ratio", pipeline.DefaultMaxRejectRatio, "fail when a larger share of records is rejected (negative: never)")
 	fs.BoolVar(&c.skipBad, "skip-bad-objects", false, "skip objects that cannot be read to the end (corrupt gzip, wrong format) instead of failing; none of their records are written")
-	c.maxLineBytes = 1 << 20
-	fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines (or JSON records) longer than this")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always or never")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for performance work)")
@@ -101,6 +99,10 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	if kind == kindCloudTrail {
 		c.maxRecordBytes = 16 << 20
 		fs.Var(&c.maxRecordBytes, "max-record-bytes", "reject CloudTrail records larger than this (skipped without being held in memory)")
+	}
+	if kind != kindCloudTrail {
+		c.maxLineBytes = 1 << 20
+		fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines longer than this (they are never held in memory whole)")
 	}
 	if kind == kindFlowLogs {
 		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,7 +27,14 @@ type FlowLogs struct {
 	MaxLineBytes int
 	// ChunkRows is the batch size (reader default if 0).
 	ChunkRows int
+
+	implausibleStarts atomic.Int64
 }
+
+// startWindow is how far, in days, a record's start may lie before or after
+// the date of its object's key: AWS delivers a record minutes to hours after
+// its start, so a start weeks away is a broken value, not a late record.
+const startWindowBefore, startWindowAfter = 7, 1
 
 // Name implements Kind.
 func (k *FlowLogs) Name() string { return "flowlogs" }
@@ -97,12 +105,31 @@ func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback, "")
 	}
 	start := rec.Column(idx[0]).(*array.Int64)
+	keyDay, hasKeyDay := int64(0), src.Key.HasDate()
+	if hasKeyDay {
+		keyDay = unixDay(src.Key.Date)
+	}
 	return dayRuns(rec.NumRows(), func(i int64) (int64, bool) {
 		if start.IsNull(int(i)) {
 			return 0, false
 		}
-		return floorDiv(start.Value(int(i)), 86400), true
+		d := floorDiv(start.Value(int(i)), 86400)
+		if hasKeyDay && (d < keyDay-startWindowBefore || d > keyDay+startWindowAfter) {
+			k.implausibleStarts.Add(1)
+			return 0, false
+		}
+		return d, true
 	}, fallback, hasFallback, "")
+}
+
+// PartitionWarnings says how many records were partitioned by their key
+// date because their start was implausibly far from it.
+func (k *FlowLogs) PartitionWarnings() []string {
+	if n := k.implausibleStarts.Load(); n > 0 {
+		return []string{fmt.Sprintf("%d records had a start more than %d days before or %d day after their object's key date; they were partitioned by the key date (the start column keeps the value)",
+			n, startWindowBefore, startWindowAfter)}
+	}
+	return nil
 }
 
 // Order implements Kind.

@@ -325,22 +325,62 @@ func TestRejectRatioFailsTheUnit(t *testing.T) {
 	in := t.TempDir()
 	var b strings.Builder
 	b.WriteString("version start action\n")
-	for i := 0; i < 98; i++ {
+	for i := 0; i < 1960; i++ {
 		b.WriteString("2 1638576000 ACCEPT\n")
 	}
-	b.WriteString("2 x ACCEPT\n2 1638576000\n") // 2 of 100 rejected
+	for i := 0; i < 20; i++ {
+		b.WriteString("2 x ACCEPT\n2 1638576000\n") // 40 of 2000 rejected
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(in, "a.log"), []byte(b.String()), 0o644))
 
 	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "--max-reject-ratio")
+	require.Contains(t, err.Error(), "unit ")
 	require.Empty(t, parquettest.Files(t, out, ""), "nothing committed")
 	require.Equal(t, "failed", s.Status)
 
 	_, s, err = convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.MaxRejectRatio = 0.05 })
 	require.NoError(t, err)
-	require.Equal(t, int64(98), s.RecordsWritten)
-	require.Equal(t, int64(2), s.RecordsRejected)
+	require.Equal(t, int64(1960), s.RecordsWritten)
+	require.Equal(t, int64(40), s.RecordsRejected)
+}
+
+// A small unit is judged by the run's share, not its own: one bad line in a
+// day of ten does not fail a run of thousands.
+func TestRejectRatioOfSmallUnitsCountsInTheRun(t *testing.T) {
+	in := t.TempDir()
+	day := func(d, good, bad int) {
+		var b strings.Builder
+		b.WriteString("version start action\n")
+		for i := 0; i < good; i++ {
+			fmt.Fprintf(&b, "2 %d ACCEPT\n", 1638576000+d*86400)
+		}
+		for i := 0; i < bad; i++ {
+			b.WriteString("2 x ACCEPT\n")
+		}
+		dir := filepath.Join(in, "AWSLogs", "123456789012", "vpcflowlogs", "us-east-1", "2021", "12", fmt.Sprintf("%02d", 4+d))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "f.log"), []byte(b.String()), 0o644))
+	}
+	day(0, 9, 1)
+	day(1, 2000, 0)
+	_, s, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(2009), s.RecordsWritten)
+	require.Equal(t, int64(1), s.RecordsRejected)
+
+	// Alone, the small day is over the ratio: the run fails, its units are
+	// published, and the summary says what was read and rejected.
+	in2 := t.TempDir()
+	in = in2
+	day(0, 9, 1)
+	out, s, err := convertFlowLogs(t, in2, &FlowLogs{}, nil)
+	require.ErrorContains(t, err, "--max-reject-ratio")
+	require.Equal(t, "failed", s.Status)
+	require.Equal(t, int64(10), s.RecordsRead)
+	require.Equal(t, int64(1), s.RecordsRejected)
+	require.NotEmpty(t, parquettest.Files(t, out, ".parquet"))
 }
 
 func TestRollingAndMemoryBudget(t *testing.T) {
@@ -438,4 +478,37 @@ func TestSamples(t *testing.T) {
 			require.Equal(t, want[name], [2]int64{s.RecordsRead, s.RecordsRejected})
 		})
 	}
+}
+
+// A start far from the key's date is a broken value: the record goes to the
+// key's day, the start column keeps the value, and the summary says so.
+func TestImplausibleStartUsesKeyDate(t *testing.T) {
+	in := t.TempDir()
+	dir := filepath.Join(in, "AWSLogs", "123456789012", "vpcflowlogs", "us-east-1", "2021", "12", "04")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	body := "version start action\n" +
+		"2 1638576000 ACCEPT\n" + // 2021-12-04
+		"2 1638575000 ACCEPT\n" + // 2021-12-03, delivered after midnight
+		"2 0 ACCEPT\n" + // 1970
+		"2 9223372036854775807 ACCEPT\n" +
+		"2 164000066 ACCEPT\n" // 1975
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f.log"), []byte(body), 0o644))
+	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), s.RecordsWritten)
+	files := parquettest.Files(t, out, ".parquet")
+	require.Len(t, files, 2)
+	rows := map[string][]any{}
+	for _, f := range files {
+		day := strings.Split(f, "/")[2]
+		for _, r := range parquettest.Read(t, filepath.Join(out, f)).Rows {
+			rows[day] = append(rows[day], r["start"])
+		}
+	}
+	require.Equal(t, map[string][]any{
+		"day=03": {int64(1638575000)},
+		"day=04": {int64(1638576000), int64(0), int64(9223372036854775807), int64(164000066)},
+	}, rows)
+	require.Len(t, s.Warnings, 1)
+	require.Contains(t, s.Warnings[0], "3 records had a start")
 }

@@ -28,6 +28,9 @@ import (
 const (
 	DefaultUnitBytes      = 256 << 20
 	DefaultMaxRejectRatio = 0.01
+	// UnitRatioMinRecords is the size from which a unit's own reject share
+	// is judged (see Config.MaxRejectRatio).
+	UnitRatioMinRecords = 1000
 	// plainTextRatio estimates the compressed size of plain-text input when
 	// sizing units: log text gzips about 7:1.
 	plainTextRatio = 7
@@ -60,8 +63,11 @@ type Config struct {
 	// SkipBadObjects skips objects that cannot be read to the end instead of
 	// failing the run; none of their rows are written.
 	SkipBadObjects bool
-	// MaxRejectRatio fails a unit, and the run, whose rejected share of
-	// records is higher. Negative disables the check.
+	// MaxRejectRatio fails the run whose rejected share of records is
+	// higher, and stops a unit of at least UnitRatioMinRecords records whose
+	// own share is higher from being committed (a wrong format or a garbage
+	// file is not published). Smaller units count only in the run's share:
+	// one bad line in ten says little. Negative disables the check.
 	MaxRejectRatio float64
 	// Ranges, if set, restricts the input to keys inside these ranges (a
 	// work item of a plan).
@@ -173,6 +179,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	if err == nil {
 		err = r.supersede(context.WithoutCancel(ctx))
+	}
+	if pw, ok := cfg.Kind.(interface{ PartitionWarnings() []string }); ok {
+		for _, w := range pw.PartitionWarnings() {
+			r.tally.warn(w)
+		}
 	}
 	s := r.tally.summary()
 	s.WallSeconds = time.Since(start).Seconds()
@@ -598,6 +609,9 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 			return nil, fmt.Errorf("%s: %w; give --partition-date YYYY-MM-DD", o.Key, err)
 		}
 		if err := w.writeSpans(ctx, m.rec, spans); err != nil {
+			if errors.Is(err, writer.ErrTooManyFiles) {
+				err = fmt.Errorf("%s: %w", o.Key, err)
+			}
 			return nil, err
 		}
 	}
@@ -683,7 +697,7 @@ func (w *unitWriter) commit() (*unitResult, error) {
 		return nil, err
 	}
 	res := &w.res
-	if max := w.r.cfg.MaxRejectRatio; max >= 0 && res.records > 0 {
+	if max := w.r.cfg.MaxRejectRatio; max >= 0 && res.records >= UnitRatioMinRecords {
 		if ratio := float64(res.rejected) / float64(res.records); ratio > max {
 			return nil, fmt.Errorf("unit %s (%s … %s): %d of %d records rejected (%.4f), more than --max-reject-ratio %g",
 				w.u.id, w.u.objects[0].Key, w.u.objects[len(w.u.objects)-1].Key, res.rejected, res.records, ratio, max)
