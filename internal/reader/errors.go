@@ -52,7 +52,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Reject is one input line or record that did not become a row.
 type Reject struct {
 	Object string // object key or path
-	Line   int64  // 1-based line number, or record index
+	Line   int64  // 1-based line number (0 for records of JSON objects)
+	Record int64  // 1-based record index in a JSON object (0 for lines)
 	Reason string // why it was rejected
 	Raw    []byte // the line or record, untouched (possibly truncated, see Truncated)
 	// Truncated says Raw holds only the first MaxRejectRawBytes of a longer line.

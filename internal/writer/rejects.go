@@ -22,7 +22,8 @@ const RejectsDir = "_rejects"
 // is valid UTF-8; otherwise RawBase64 holds its exact bytes.
 type rejectLine struct {
 	Object    string `json:"object"`
-	Line      int64  `json:"line"`
+	Line      int64  `json:"line,omitempty"`
+	Record    int64  `json:"record,omitempty"`
 	Reason    string `json:"reason"`
 	Raw       string `json:"raw,omitempty"`
 	RawBase64 string `json:"raw_base64,omitempty"`
@@ -59,7 +60,7 @@ func (r *Rejects) Add(ctx context.Context, rj reader.Reject) error {
 		r.enc = json.NewEncoder(r.gz)
 		r.enc.SetEscapeHTML(false)
 	}
-	line := rejectLine{Object: rj.Object, Line: rj.Line, Reason: rj.Reason, Truncated: rj.Truncated}
+	line := rejectLine{Object: rj.Object, Line: rj.Line, Record: rj.Record, Reason: rj.Reason, Truncated: rj.Truncated}
 	if utf8.Valid(rj.Raw) {
 		line.Raw = string(rj.Raw)
 	} else {

@@ -44,7 +44,7 @@ func checkReaderProperties(t *testing.T, data []byte) {
 		Reject: func(r reader.Reject) {
 			rejected++
 			require.LessOrEqual(t, len(r.Raw), reader.MaxRejectRawBytes)
-			require.Positive(t, r.Line)
+			require.Positive(t, r.Record)
 		},
 	})
 	require.NoError(t, err)

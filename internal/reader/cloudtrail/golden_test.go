@@ -79,7 +79,7 @@ type goldenOutput struct {
 }
 
 type goldenReject struct {
-	Line   int64  `json:"line"`
+	Record int64  `json:"record"`
 	Reason string `json:"reason"`
 	Raw    string `json:"raw"`
 }
@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 			res := readTestdata(t, src)
 			out := goldenOutput{Shape: res.shape.String(), Stats: res.stats, Warnings: res.warnings, Rows: res.rows}
 			for _, rj := range res.rejects {
-				out.Rejects = append(out.Rejects, goldenReject{rj.Line, rj.Reason, string(rj.Raw)})
+				out.Rejects = append(out.Rejects, goldenReject{rj.Record, rj.Reason, string(rj.Raw)})
 			}
 			got, err := json.MarshalIndent(out, "", "  ")
 			require.NoError(t, err)
@@ -221,7 +221,7 @@ func TestGoldenValues(t *testing.T) {
 	edge := readTestdata(t, "edge-cases.ndjson")
 	require.Equal(t, Stats{Records: 4, Rows: 3, Rejected: 1, Unmapped: 3}, edge.stats)
 	require.Len(t, edge.rejects, 1)
-	require.EqualValues(t, 3, edge.rejects[0].Line)
+	require.EqualValues(t, 3, edge.rejects[0].Record)
 	require.Equal(t, `{"eventVersion": "1.08", "eventName": tru}`, string(edge.rejects[0].Raw))
 	mfa, noTime, drift := edge.rows[0], edge.rows[1], edge.rows[2]
 	require.Equal(t, `{"MFAUsed":true}`, mfa["additionaleventdata"])

@@ -732,7 +732,7 @@ func (rd *Reader) reject(raw []byte, truncated bool, reason string) {
 	if len(raw) > reader.MaxRejectRawBytes {
 		raw, truncated = raw[:reader.MaxRejectRawBytes], true
 	}
-	rd.cfg.Reject(reader.Reject{Object: rd.cfg.Object, Line: rd.recordNo, Reason: reason, Raw: raw, Truncated: truncated})
+	rd.cfg.Reject(reader.Reject{Object: rd.cfg.Object, Record: rd.recordNo, Reason: reason, Raw: raw, Truncated: truncated})
 }
 
 // skipper skips a record that is not decoded: one larger than
@@ -791,7 +791,7 @@ func (rd *Reader) endSkip() {
 		rd.stats.Rejected++
 		if rd.cfg.Reject != nil {
 			raw := bytes.TrimRight(s.raw, "\r\n")
-			rd.cfg.Reject(reader.Reject{Object: rd.cfg.Object, Line: rd.recordNo, Reason: s.reason,
+			rd.cfg.Reject(reader.Reject{Object: rd.cfg.Object, Record: rd.recordNo, Reason: s.reason,
 				Raw: raw, Truncated: s.total > len(s.raw)})
 		}
 	}

@@ -226,7 +226,7 @@ func TestRejects(t *testing.T) {
 			require.Len(t, res.rejects, len(tt.lines))
 			for i, rj := range res.rejects {
 				require.Equal(t, "test.json", rj.Object)
-				require.Equal(t, tt.lines[i], rj.Line, "reject %d", i)
+				require.Equal(t, tt.lines[i], rj.Record, "reject %d", i)
 				require.Contains(t, rj.Reason, tt.reasons[i])
 				require.Equal(t, tt.raws[i], string(rj.Raw))
 				require.False(t, rj.Truncated)
