@@ -160,7 +160,13 @@ func (rd *Reader) readFirstLine() error {
 			return nil
 		}
 		if rd.layout == nil {
-			if !looksLikeDefaultFormat(line) {
+			probe := line
+			if probe[0] == '{' {
+				if msg, ok := unwrapMessage(probe); ok {
+					probe = msg
+				}
+			}
+			if !looksLikeDefaultFormat(probe) {
 				return rd.errorf(reader.ErrNoHeader, "give the flow log's format with --fields")
 			}
 			rd.assumedDefault = true
@@ -362,6 +368,11 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 		// then rejected as not an integer, with the raw line untouched.
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
 		rd.stats.RepairedUTF8++
+	}
+	// Trailing blanks (a hand-edited or re-exported file) are not an empty
+	// last field.
+	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t'); n-- {
+		line = line[:n-1]
 	}
 	if reason := rd.parseRow(line); reason != "" {
 		rd.rejectAt(raw, lineNo, false, reason)

@@ -326,3 +326,19 @@ func TestBatchAfterHugeLinesIsSizedSanely(t *testing.T) {
 	require.Len(t, rows, 71)
 	require.Equal(t, "eni-small", rows[70][1])
 }
+
+func TestTrailingBlanksAndWrappedHeaderlessLines(t *testing.T) {
+	rows, _, rejects, _ := readAll(t, "version srcport action\n2 80 ACCEPT \t\n2 81 REJECT\n", Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.Equal(t, [][]any{{int64(2), int64(80), "ACCEPT"}, {int64(2), int64(81), "REJECT"}}, rows)
+
+	// A CloudWatch/Firehose export: default-format lines wrapped in JSON and
+	// no header; read as the default format without --fields.
+	wrapped := `{"message":"2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1638664800 1638664860 ACCEPT OK"}` + "\n"
+	rows, schemas, rejects, rd := readAll(t, wrapped, Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.True(t, rd.AssumedDefaultFormat())
+	require.Equal(t, v2Columns, schemas[0])
+	require.Equal(t, []any{int64(2), "123456789012", "eni-0a1b2c3d", "10.0.0.1", "10.0.0.2", int64(443), int64(49152),
+		int64(6), int64(10), int64(840), int64(1638664800), int64(1638664860), "ACCEPT", "OK"}, rows[0])
+}
