@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,6 +27,17 @@ type CloudTrail struct {
 	ByDelivery     bool
 	MaxRecordBytes int
 	ChunkRows      int
+
+	badEventTimes atomic.Int64
+}
+
+// PartitionWarnings says how many records had an eventTime that does not
+// parse and were partitioned by the key's date (or --partition-date).
+func (k *CloudTrail) PartitionWarnings() []string {
+	if n := k.badEventTimes.Load(); n > 0 {
+		return []string{fmt.Sprintf("%d records had an eventTime that is not an RFC 3339 time; they were partitioned by the key date (the eventtime column keeps the value)", n)}
+	}
+	return nil
 }
 
 // Name implements Kind.
@@ -99,8 +111,12 @@ func (k *CloudTrail) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span,
 		region := partitionValue(value(regions, i), src.Key.Region)
 		day := src.Fallback
 		if !k.ByDelivery {
-			if t, ok := eventDay(value(times, i)); ok {
-				day = t
+			if et := value(times, i); et != "" {
+				if t, ok := eventDay(et); ok {
+					day = t
+				} else {
+					k.badEventTimes.Add(1)
+				}
 			}
 		}
 		if day.IsZero() {

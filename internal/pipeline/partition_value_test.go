@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,4 +28,24 @@ func TestPartitionValue(t *testing.T) {
 	require.True(t, strings.HasPrefix(got, strings.Repeat("1", maxPartitionValue-17)+"_"))
 	require.Equal(t, got, partitionValue(long, ""), "deterministic")
 	require.NotEqual(t, got, partitionValue(long+"2", ""), "distinct values stay distinct")
+}
+
+// An eventTime that does not parse sends its record to the key's day, and
+// the summary counts it.
+func TestCloudTrailBadEventTimeUsesKeyDate(t *testing.T) {
+	in := t.TempDir()
+	dir := filepath.Join(in, "AWSLogs", "111122223333", "CloudTrail", "us-east-1", "2024", "05", "01")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	body := `{"Records":[` +
+		`{"eventVersion":"1.08","eventTime":"2024-04-30T23:59:58Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333"},` +
+		`{"eventVersion":"1.08","eventTime":"yesterday","eventName":"B","awsRegion":"us-east-1","recipientAccountId":"111122223333"}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "111122223333_CloudTrail_us-east-1_20240501T0000Z_x.json"), []byte(body), 0o644))
+	_, s := convertKind(t, &CloudTrail{}, in, nil)
+	require.Equal(t, int64(2), s.RecordsWritten)
+	require.Equal(t, []string{
+		"account=111122223333/region=us-east-1/year=2024/month=04/day=30",
+		"account=111122223333/region=us-east-1/year=2024/month=05/day=01",
+	}, s.Partitions)
+	require.Len(t, s.Warnings, 1)
+	require.Contains(t, s.Warnings[0], "1 records had an eventTime")
 }
