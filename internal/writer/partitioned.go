@@ -115,12 +115,29 @@ func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.S
 	p.seq[partition] = n + 1
 	name := fmt.Sprintf("part-%s-%05d.%sparquet", p.cfg.Stem, n, codecSuffix(p.cfg.Compression))
 	rel := path.Join(p.cfg.Prefix, partition, name)
-	f, err := NewFile(ctx, p.cfg.Sink, rel, partition, want, p.cfg.Options)
+	opts := p.cfg.Options
+	opts.DictionaryPageBytes = crowdedDictionaryBytes(opts.DictionaryPageBytes, p.lru.Len()+1)
+	f, err := NewFile(ctx, p.cfg.Sink, rel, partition, want, opts)
 	if err != nil {
 		return nil, err
 	}
 	p.open[partition] = p.lru.PushFront(f)
 	return f, nil
+}
+
+// crowdedDictionaryBytes shares a dictionary allowance between open files:
+// up to crowdFiles files each get limit; with more, each gets a share of
+// crowdFiles×limit (at least minDictionaryPageBytes). Input whose rows
+// interleave many partitions keeps that many dictionaries (and their hash
+// tables) alive at once; smaller ones bound that memory and fall back to
+// plain encoding sooner, which on such input is also faster. The usual unit
+// has one or two partitions and keeps the full limit.
+func crowdedDictionaryBytes(limit int64, open int) int64 {
+	const crowdFiles = 4
+	if open <= crowdFiles {
+		return limit
+	}
+	return max(limit*crowdFiles/int64(open), minDictionaryPageBytes)
 }
 
 // finish completes the open file of partition, if any.

@@ -69,3 +69,13 @@ func TestPartitionedEvictionAndFileCap(t *testing.T) {
 	require.ErrorContains(t, err, "scatter")
 	q.Abort()
 }
+
+func TestCrowdedDictionaryBytes(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		open int
+		want int64
+	}{{1, mib}, {4, mib}, {8, mib / 2}, {16, mib / 4}, {32, minDictionaryPageBytes}, {1000, minDictionaryPageBytes}} {
+		require.Equal(t, tc.want, crowdedDictionaryBytes(mib, tc.open), "open %d", tc.open)
+	}
+}

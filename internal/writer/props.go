@@ -18,6 +18,11 @@ const (
 	DefaultBufferBudget    = 128 << 20
 	DefaultMaxOpenFiles    = 32
 	DefaultMaxFiles        = 1024
+	// DefaultDictionaryPageBytes is the dictionary size past which a column
+	// chunk falls back to plain encoding (arrow-go's default).
+	DefaultDictionaryPageBytes = 1 << 20
+	// minDictionaryPageBytes floors the limit a crowded writer sets.
+	minDictionaryPageBytes = 128 << 10
 )
 
 // CreatedBy is written into every file's footer.
@@ -41,6 +46,11 @@ type Options struct {
 	// clock, hostile data) fails clearly instead of making tens of
 	// thousands of tiny files.
 	MaxFiles int
+	// DictionaryPageBytes bounds a column chunk's dictionary; past it the
+	// chunk falls back to plain encoding (DefaultDictionaryPageBytes if 0).
+	// The dictionary's hash table lives as long as the row group, so this
+	// is also what a file holds per string column beyond its pages.
+	DictionaryPageBytes int64
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
@@ -63,6 +73,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOpenFiles <= 0 {
 		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.DictionaryPageBytes <= 0 {
+		o.DictionaryPageBytes = DefaultDictionaryPageBytes
 	}
 	if o.MaxFiles <= 0 {
 		o.MaxFiles = DefaultMaxFiles
@@ -147,6 +160,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithStats(true),
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
+		parquet.WithDictionaryPageSizeLimit(o.DictionaryPageBytes),
 	}
 	for _, f := range sc.Fields() {
 		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
