@@ -89,6 +89,8 @@ func TestUsageErrors(t *testing.T) {
 		{"flowlogs", "--in", flowTestdata, "--out", "x", "--fields", "${version"},
 		{"flowlogs", "--in", flowTestdata, "--out", flowTestdata},
 		{"flowlogs", "--in", flowTestdata, "--out", "x", "extra"},
+		// CloudTrail bounds records, not lines: the flag would do nothing.
+		{"cloudtrail", "--in", flowTestdata, "--out", "x", "--max-line-bytes", "1KiB"},
 	} {
 		code, _, _ := runCLI(t, args...)
 		require.Equal(t, exitUsage, code, "%q", args)
