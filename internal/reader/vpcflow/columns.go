@@ -37,11 +37,17 @@ type columnData struct {
 func (b *batch) reset(l *layout, n int) {
 	sameLayout := len(b.columns) == len(l.columns)
 	hints := make([]int, len(l.columns))
-	for i := range hints {
-		if sameLayout && b.rows > 0 {
-			// Capped: a batch cut short by a few huge lines must not size
-			// the next one as if every row were as long.
-			hints[i] = min(len(b.columns[i].data)*n/b.rows*9/8, maxBatchTextBytes)
+	if sameLayout && b.rows > 0 && b.text > 0 {
+		// Each column gets its share of the previous batch's text, scaled
+		// to n rows plus an eighth, and all of them together at most
+		// maxBatchTextBytes: a batch cut short by a few huge lines must not
+		// size the next one as if every row were as long.
+		num, den := int64(n)*9, int64(b.rows)*8
+		if int64(b.text)*num > int64(maxBatchTextBytes)*den {
+			num, den = maxBatchTextBytes, int64(b.text)
+		}
+		for i := range hints {
+			hints[i] = int(int64(len(b.columns[i].data)) * num / den)
 		}
 	}
 	b.rows, b.text = 0, 0

@@ -147,10 +147,9 @@ func (rd *Reader) readFirstLine() error {
 		if err != nil {
 			return &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line(), Err: err}
 		}
-		if rd.lines.Line() == 1 {
-			// Files saved by Windows tools start with a byte-order mark.
-			line = bytes.TrimPrefix(line, utf8BOM)
-		}
+		// Files saved by Windows tools start with a byte-order mark (and
+		// files joined with cat carry more of them inside).
+		line = bytes.TrimPrefix(line, utf8BOM)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -166,7 +165,7 @@ func (rd *Reader) readFirstLine() error {
 					probe = msg
 				}
 			}
-			if !looksLikeDefaultFormat(probe) {
+			if !looksLikeDefaultFormat(trimTrailingBlanks(probe)) {
 				return rd.errorf(reader.ErrNoHeader, "give the flow log's format with --fields")
 			}
 			rd.assumedDefault = true
@@ -179,6 +178,13 @@ func (rd *Reader) readFirstLine() error {
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
+
+func trimTrailingBlanks(line []byte) []byte {
+	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t'); n-- {
+		line = line[:n-1]
+	}
+	return line
+}
 
 // looksLikeDefaultFormat: 14 fields starting with version 2 is the default
 // format, the only one AWS writes without a choice of fields.
@@ -335,6 +341,10 @@ func (rd *Reader) maxLine() int {
 
 // handleLine turns one line into a row, a header or a reject.
 func (rd *Reader) handleLine(line []byte, lineNo int64) {
+	raw := line // what a reject keeps, untouched
+	if len(line) > 0 && line[0] == utf8BOM[0] {
+		line = bytes.TrimPrefix(line, utf8BOM)
+	}
 	if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
@@ -353,7 +363,6 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 		return
 	}
 	rd.stats.Records++
-	raw := line
 	if line[0] == '{' {
 		msg, ok := unwrapMessage(line)
 		if !ok {
@@ -369,12 +378,16 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
 		rd.stats.RepairedUTF8++
 	}
-	// Trailing blanks (a hand-edited or re-exported file) are not an empty
-	// last field.
-	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t'); n-- {
-		line = line[:n-1]
+	reason := rd.parseRow(line)
+	if reason != "" {
+		// Trailing blanks (a hand-edited or re-exported file) are not an
+		// extra field; tried only when the line as it is does not parse,
+		// so an empty last field of a line that fits stays as it was.
+		if trimmed := trimTrailingBlanks(line); len(trimmed) < len(line) && rd.parseRow(trimmed) == "" {
+			reason = ""
+		}
 	}
-	if reason := rd.parseRow(line); reason != "" {
+	if reason != "" {
 		rd.rejectAt(raw, lineNo, false, reason)
 		return
 	}

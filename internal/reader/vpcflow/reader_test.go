@@ -328,9 +328,21 @@ func TestBatchAfterHugeLinesIsSizedSanely(t *testing.T) {
 }
 
 func TestTrailingBlanksAndWrappedHeaderlessLines(t *testing.T) {
-	rows, _, rejects, _ := readAll(t, "version srcport action\n2 80 ACCEPT \t\n2 81 REJECT\n", Config{Object: "o"})
+	rows, _, rejects, _ := readAll(t, "version srcport action\n2 80 ACCEPT \t\n2 81 REJECT\n2 82 \n", Config{Object: "o"})
 	require.Empty(t, rejects)
-	require.Equal(t, [][]any{{int64(2), int64(80), "ACCEPT"}, {int64(2), int64(81), "REJECT"}}, rows)
+	// The last line fits the format as it is: its last field is empty.
+	require.Equal(t, [][]any{{int64(2), int64(80), "ACCEPT"}, {int64(2), int64(81), "REJECT"}, {int64(2), int64(82), ""}}, rows)
+
+	// A headerless default-format file whose lines end in a blank.
+	line := "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1638664800 1638664860 ACCEPT OK "
+	rows, _, rejects, _ = readAll(t, line+"\n"+line+"\n", Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.Len(t, rows, 2)
+
+	// Files joined with cat: a byte-order mark before the second header.
+	rows, _, rejects, _ = readAll(t, "\xef\xbb\xbfversion srcport\n2 80\n\xef\xbb\xbfversion srcport\n2 81\n", Config{Object: "o"})
+	require.Empty(t, rejects)
+	require.Equal(t, [][]any{{int64(2), int64(80)}, {int64(2), int64(81)}}, rows)
 
 	// A CloudWatch/Firehose export: default-format lines wrapped in JSON and
 	// no header; read as the default format without --fields.
@@ -341,4 +353,39 @@ func TestTrailingBlanksAndWrappedHeaderlessLines(t *testing.T) {
 	require.Equal(t, v2Columns, schemas[0])
 	require.Equal(t, []any{int64(2), "123456789012", "eni-0a1b2c3d", "10.0.0.1", "10.0.0.2", int64(443), int64(49152),
 		int64(6), int64(10), int64(840), int64(1638664800), int64(1638664860), "ACCEPT", "OK"}, rows[0])
+}
+
+// The next batch's string buffers together stay within the batch text
+// limit, however many string columns share it.
+func TestBatchHintsBoundedInTotal(t *testing.T) {
+	names := []string{"version"}
+	for i := range 41 {
+		names = append(names, fmt.Sprintf("f%d", i))
+	}
+	rd := &Reader{unknown: map[string]bool{}}
+	l := rd.newLayout(names, nil)
+	var b batch
+	b.reset(l, 1<<16)
+	field := []byte(strings.Repeat("x", 22<<10))
+	fields := [][]byte{[]byte("2")}
+	nums := make([]int64, len(names))
+	valid := make([]bool, len(names))
+	for i := range valid {
+		valid[i] = true
+		if i > 0 {
+			fields = append(fields, field)
+		}
+	}
+	for !b.full(1 << 16) {
+		b.appendRow(fields, nums, valid)
+	}
+	rows := b.rows
+	require.Less(t, rows, 100, "cut by text size")
+	b.reset(l, 1<<16)
+	total := 0
+	for _, c := range b.columns {
+		total += cap(c.data)
+	}
+	require.LessOrEqual(t, total, maxBatchTextBytes+len(names))
+	require.Greater(t, total, maxBatchTextBytes/2, "still sized from the previous batch")
 }
