@@ -112,7 +112,8 @@ func (s *LocalSink) Create(_ context.Context, rel string) (File, error) {
 type localFile struct {
 	f          *os.File
 	tmp, final string
-	sealed     bool // f is synced and closed
+	sealed     bool  // f is synced and closed (or that failed: sealErr)
+	sealErr    error // a failed Seal; Commit then fails too
 	done       bool
 }
 
@@ -126,22 +127,24 @@ func (l *localFile) Write(p []byte) (int, error) {
 // Seal implements Sealer: the temporary file is synced and its descriptor
 // closed; Commit only renames it.
 func (l *localFile) Seal() error {
-	if l.sealed || l.done {
+	if l.done {
 		return nil
 	}
-	l.sealed = true
-	err := errors.Join(l.f.Sync(), l.f.Close())
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", l.final, err)
+	if l.sealed {
+		return l.sealErr
 	}
-	return nil
+	l.sealed = true
+	if err := errors.Join(l.f.Sync(), l.f.Close()); err != nil {
+		l.sealErr = fmt.Errorf("writing %s: %w", l.final, err)
+	}
+	return l.sealErr
 }
 
 func (l *localFile) Commit() error {
 	if l.done {
 		return errors.New("storage: commit of a finished file")
 	}
-	var err error
+	err := l.sealErr
 	if !l.sealed {
 		err = l.Seal()
 	}

@@ -116,3 +116,20 @@ func TestLocalFileSealReleasesDescriptor(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the sealed, aborted temporary is removed")
 }
+
+func TestLocalFileFailedSealIsNeverPublished(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := &LocalSink{Root: root}
+	f, err := s.Create(ctx, "p/a.parquet")
+	require.NoError(t, err)
+	require.NoError(t, f.(*localFile).f.Close()) // the descriptor fails under it
+	require.Error(t, f.(Sealer).Seal())
+	require.Error(t, f.(Sealer).Seal(), "the failure stays")
+	require.Error(t, f.Commit())
+	_, err = os.Stat(filepath.Join(root, "p/a.parquet"))
+	require.True(t, os.IsNotExist(err), "a file that failed to seal is not published")
+	entries, err := os.ReadDir(filepath.Join(root, "p"))
+	require.NoError(t, err)
+	require.Empty(t, entries, "nor is its temporary left behind")
+}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -155,7 +156,15 @@ type S3Client struct {
 	slots chan struct{}
 	// parts recycles part buffers of PartSize capacity.
 	parts sync.Pool
+	// held counts the bytes of sealed single-request files waiting for
+	// their commit; past heldLimit (DefaultS3HeldBytes) Seal uploads them.
+	held      atomic.Int64
+	heldLimit int64
 }
+
+// DefaultS3HeldBytes bounds the bytes of finished small files a client keeps
+// in memory until their commit makes them visible with one PutObject.
+const DefaultS3HeldBytes = 64 << 20
 
 var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -218,6 +227,7 @@ func NewS3Client(ctx context.Context, cfg S3Config) (*S3Client, error) {
 		where:     "region " + awsCfg.Region,
 		checksums: awsCfg.RequestChecksumCalculation != aws.RequestChecksumCalculationWhenRequired,
 		slots:     make(chan struct{}, cfg.Concurrency),
+		heldLimit: DefaultS3HeldBytes,
 	}
 	if cfg.EndpointURL != "" {
 		c.where = "endpoint " + cfg.EndpointURL
@@ -293,11 +303,14 @@ func (cfg *S3Config) setDefaults() error {
 			// The text may hold a secret: never echo it.
 			return errors.New("s3: endpoint URL does not parse: want http(s)://host[:port]")
 		}
+		// Only scheme and host are ever shown: user info may be a token
+		// with or without a password.
+		shown := u.Scheme + "://" + u.Host
 		if u.User != nil {
-			return fmt.Errorf("s3: endpoint URL %s: credentials do not belong in the URL; use the AWS credential chain", u.Redacted())
+			return fmt.Errorf("s3: endpoint URL %s: credentials do not belong in the URL; use the AWS credential chain", shown)
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("s3: endpoint URL %s: want http(s)://host[:port]", u.Redacted())
+			return fmt.Errorf("s3: endpoint URL %s: want http(s)://host[:port]", shown)
 		}
 	}
 	return nil

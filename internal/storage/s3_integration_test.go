@@ -416,6 +416,45 @@ func testS3Seal(t *testing.T, srv *s3test.Server) {
 	require.False(t, e.exists(t, "out/small"))
 	require.NoError(t, g.Commit())
 	require.True(t, e.exists(t, "out/small"))
+	require.Zero(t, e.client.held.Load())
+
+	// Past the client's limit of held bytes, a sealed small file is sent
+	// at once (one-part multipart upload) and only completed by Commit.
+	e.client.heldLimit = 6
+	e.http.take("")
+	a, err := sink.Create(context.Background(), "held")
+	require.NoError(t, err)
+	_, _ = a.Write([]byte("12345"))
+	require.NoError(t, a.(Sealer).Seal())
+	require.Empty(t, e.http.take(""), "within the limit: held")
+	b, err := sink.Create(context.Background(), "sent")
+	require.NoError(t, err)
+	_, _ = b.Write([]byte("67890"))
+	require.NoError(t, b.(Sealer).Seal())
+	require.Nil(t, b.(*s3File).buf)
+	require.False(t, e.exists(t, "out/sent"), "invisible before Commit")
+	require.NoError(t, b.Commit())
+	require.NoError(t, a.Commit())
+	require.Equal(t, []string{"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "PutObject"}, opsOf(e.http.take("")))
+	require.Zero(t, e.client.held.Load())
+	for key, want := range map[string]string{"held": "12345", "sent": "67890"} {
+		rc, err := sink.Open(context.Background(), key)
+		require.NoError(t, err)
+		got, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		require.NoError(t, rc.Close())
+		require.Equal(t, want, string(got))
+	}
+
+	// Abort gives the held bytes back too.
+	c, err := sink.Create(context.Background(), "aborted")
+	require.NoError(t, err)
+	_, _ = c.Write([]byte("abc"))
+	require.NoError(t, c.(Sealer).Seal())
+	require.Equal(t, int64(3), e.client.held.Load())
+	require.NoError(t, c.Abort())
+	require.Zero(t, e.client.held.Load())
+	require.False(t, e.exists(t, "out/aborted"))
 }
 
 func opsOf(reqs []seenRequest) []string {

@@ -124,6 +124,7 @@ type s3File struct {
 	uploadID string // set once the multipart upload exists
 	lastPart int32  // number of the last part sent
 	sealed   bool   // no more writes
+	held     int64  // bytes of buf counted in the client's held total
 	done     bool   // committed or aborted
 	uploads  sync.WaitGroup
 
@@ -314,6 +315,7 @@ func (f *s3File) Commit() error {
 			f.c.recycle(f.buf)
 		}
 		f.buf = nil
+		f.releaseHeld()
 		return err
 	}
 	if len(f.buf) > 0 {
@@ -358,17 +360,35 @@ func (f *s3File) putObject() error {
 
 // Seal implements Sealer: a multipart upload sends its last part now, so
 // that a finished file awaiting Commit holds no part buffer. A file small
-// enough for one PutObject keeps its bytes until Commit, which is what
-// makes it visible.
+// enough for one PutObject keeps its bytes until Commit, which makes it
+// visible, as long as the client holds less than its limit of such bytes;
+// past it, the file is sent now as a one-part multipart upload that Commit
+// completes, so many small files awaiting one commit stay bounded.
 func (f *s3File) Seal() error {
 	if f.done || f.sealed {
 		return nil
 	}
 	f.sealed = true
-	if f.uploadID == "" || len(f.buf) == 0 {
+	if len(f.buf) == 0 {
 		return nil
 	}
+	if f.uploadID == "" {
+		n := int64(len(f.buf))
+		if f.c.held.Add(n) <= f.c.heldLimit {
+			f.held = n
+			return nil
+		}
+		f.c.held.Add(-n)
+	}
 	return f.sendPart()
+}
+
+// releaseHeld gives back the bytes this file counted as held.
+func (f *s3File) releaseHeld() {
+	if f.held > 0 {
+		f.c.held.Add(-f.held)
+		f.held = 0
+	}
 }
 
 // Abort discards the file: it stops its uploads and aborts the multipart
@@ -386,6 +406,7 @@ func (f *s3File) Abort() error {
 func (f *s3File) abort(cause error) error {
 	f.uploads.Wait()
 	f.buf = nil
+	f.releaseHeld()
 	if f.uploadID == "" {
 		return cause
 	}

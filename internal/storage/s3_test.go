@@ -66,6 +66,8 @@ func TestS3ConfigValidation(t *testing.T) {
 		{"endpoint without scheme", S3Config{EndpointURL: "127.0.0.1:7070"}, "endpoint URL"},
 		{"endpoint ftp", S3Config{EndpointURL: "ftp://host"}, "endpoint URL"},
 		{"endpoint with credentials", S3Config{EndpointURL: "https://AKIAX:supersecret@host:9000"}, "credentials do not belong"},
+		{"endpoint with a token", S3Config{EndpointURL: "https://supersecret@host:9000"}, "credentials do not belong"},
+		{"endpoint with an access key id", S3Config{EndpointURL: "https://AKIAsupersecret:pw@host:9000"}, "credentials do not belong"},
 		{"negative attempts", S3Config{MaxAttempts: -1}, "max attempts"},
 		{"negative concurrency", S3Config{Concurrency: -2}, "concurrency"},
 		{"negative timeout", S3Config{ReadTimeout: -time.Second}, "negative timeout"},
