@@ -5,7 +5,6 @@ import (
 	"hash/fnv"
 	"io"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,17 +26,11 @@ type CloudTrail struct {
 	ByDelivery     bool
 	MaxRecordBytes int
 	ChunkRows      int
-
-	badEventTimes atomic.Int64
 }
 
-// PartitionWarnings says how many records had an eventTime that does not
-// parse and were partitioned by the key's date (or --partition-date).
-func (k *CloudTrail) PartitionWarnings() []string {
-	if n := k.badEventTimes.Load(); n > 0 {
-		return []string{fmt.Sprintf("%d records had an eventTime that is not an RFC 3339 time; they were partitioned by the key date (the eventtime column keeps the value)", n)}
-	}
-	return nil
+// TimeFallbackWarning implements timeFallbackWarner.
+func (k *CloudTrail) TimeFallbackWarning(n int64) string {
+	return fmt.Sprintf("%d records had an eventTime that is not an RFC 3339 time; they were partitioned by the key date (the eventtime column keeps the value)", n)
 }
 
 // Name implements Kind.
@@ -115,7 +108,7 @@ func (k *CloudTrail) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span,
 				if t, ok := eventDay(et); ok {
 					day = t
 				} else {
-					k.badEventTimes.Add(1)
+					src.Counts.timeFallback()
 				}
 			}
 		}

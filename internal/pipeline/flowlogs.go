@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,8 +26,6 @@ type FlowLogs struct {
 	MaxLineBytes int
 	// ChunkRows is the batch size (reader default if 0).
 	ChunkRows int
-
-	implausibleStarts atomic.Int64
 }
 
 // startWindow is how far, in days, a record's start may lie before or after
@@ -105,8 +102,10 @@ func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback, "")
 	}
 	start := rec.Column(idx[0]).(*array.Int64)
-	keyDay, hasKeyDay := int64(0), src.Key.HasDate()
-	if hasKeyDay {
+	// Only keys AWS wrote carry a delivery date to judge a start by; a
+	// user's folder of exports dated by month says nothing about a record.
+	keyDay, judge := int64(0), src.Key.HasDate() && src.Key.Service == "vpcflowlogs"
+	if judge {
 		keyDay = unixDay(src.Key.Date)
 	}
 	return dayRuns(rec.NumRows(), func(i int64) (int64, bool) {
@@ -114,22 +113,18 @@ func (k *FlowLogs) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 			return 0, false
 		}
 		d := floorDiv(start.Value(int(i)), 86400)
-		if hasKeyDay && (d < keyDay-startWindowBefore || d > keyDay+startWindowAfter) {
-			k.implausibleStarts.Add(1)
+		if judge && (d < keyDay-startWindowBefore || d > keyDay+startWindowAfter) {
+			src.Counts.timeFallback()
 			return 0, false
 		}
 		return d, true
 	}, fallback, hasFallback, "")
 }
 
-// PartitionWarnings says how many records were partitioned by their key
-// date because their start was implausibly far from it.
-func (k *FlowLogs) PartitionWarnings() []string {
-	if n := k.implausibleStarts.Load(); n > 0 {
-		return []string{fmt.Sprintf("%d records had a start more than %d days before or %d day after their object's key date; they were partitioned by the key date (the start column keeps the value)",
-			n, startWindowBefore, startWindowAfter)}
-	}
-	return nil
+// TimeFallbackWarning implements timeFallbackWarner.
+func (k *FlowLogs) TimeFallbackWarning(n int64) string {
+	return fmt.Sprintf("%d records had a start more than %d days before or %d day after the date of their AWS delivery key; they were partitioned by the key date (the start column keeps the value)",
+		n, startWindowBefore, startWindowAfter)
 }
 
 // Order implements Kind.

@@ -58,6 +58,29 @@ type ObjectSource struct {
 	Fallback time.Time
 	Reject   reader.RejectFunc
 	Mem      memory.Allocator
+	// Counts, when set, receives what Partition had to decide for rows; it
+	// belongs to the unit being written, so a unit that is redone or fails
+	// does not count.
+	Counts *PartitionCounts
+}
+
+// PartitionCounts counts rows partitioned by a fallback date although they
+// carry a time of their own: one that does not parse, or one implausibly far
+// from the date in their object's key.
+type PartitionCounts struct {
+	TimeFallbacks int64
+}
+
+func (c *PartitionCounts) timeFallback() {
+	if c != nil {
+		c.TimeFallbacks++
+	}
+}
+
+// timeFallbackWarner is implemented by kinds whose Partition counts time
+// fallbacks: it words the summary's warning.
+type timeFallbackWarner interface {
+	TimeFallbackWarning(n int64) string
 }
 
 // Span is a range of rows [Start, End) that go to one partition.

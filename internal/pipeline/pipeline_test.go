@@ -480,8 +480,10 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-// A start far from the key's date is a broken value: the record goes to the
-// key's day, the start column keeps the value, and the summary says so.
+// A start far from the date of its AWS delivery key is a broken value: the
+// record goes to the key's day, the start column keeps the value, and the
+// summary counts such records once, even when the unit is redone without a
+// bad object.
 func TestImplausibleStartUsesKeyDate(t *testing.T) {
 	in := t.TempDir()
 	dir := filepath.Join(in, "AWSLogs", "123456789012", "vpcflowlogs", "us-east-1", "2021", "12", "04")
@@ -492,9 +494,16 @@ func TestImplausibleStartUsesKeyDate(t *testing.T) {
 		"2 0 ACCEPT\n" + // 1970
 		"2 9223372036854775807 ACCEPT\n" +
 		"2 164000066 ACCEPT\n" // 1975
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "f.log"), []byte(body), 0o644))
-	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.log"), []byte(body), 0o644))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("version start\n" + strings.Repeat("2 1638576000\n", 20000)))
+	zw.Close()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.log.gz"), buf.Bytes()[:buf.Len()/2], 0o644))
+
+	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.SkipBadObjects = true })
 	require.NoError(t, err)
+	require.Len(t, s.BadObjects, 1)
 	require.Equal(t, int64(5), s.RecordsWritten)
 	files := parquettest.Files(t, out, ".parquet")
 	require.Len(t, files, 2)
@@ -511,4 +520,16 @@ func TestImplausibleStartUsesKeyDate(t *testing.T) {
 	}, rows)
 	require.Len(t, s.Warnings, 1)
 	require.Contains(t, s.Warnings[0], "3 records had a start")
+
+	// A user's folder dated by a path says nothing about its records: their
+	// starts decide.
+	in2 := t.TempDir()
+	dir2 := filepath.Join(in2, "archive", "2024", "01", "01")
+	require.NoError(t, os.MkdirAll(dir2, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir2, "january-export.log"),
+		[]byte("version start action\n2 1704067200 ACCEPT\n2 1705708800 ACCEPT\n2 1706659200 ACCEPT\n"), 0o644))
+	_, s, err = convertFlowLogs(t, in2, &FlowLogs{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"year=2024/month=01/day=01", "year=2024/month=01/day=20", "year=2024/month=01/day=31"}, s.Partitions)
+	require.Empty(t, s.Warnings)
 }

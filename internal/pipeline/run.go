@@ -132,6 +132,7 @@ type unitResult struct {
 	files             []writer.FileInfo
 	rejectsFile       string
 	bad               []BadObject
+	partitionCounts   PartitionCounts
 }
 
 type runner struct {
@@ -180,9 +181,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err == nil {
 		err = r.supersede(context.WithoutCancel(ctx))
 	}
-	if pw, ok := cfg.Kind.(interface{ PartitionWarnings() []string }); ok {
-		for _, w := range pw.PartitionWarnings() {
-			r.tally.warn(w)
+	if w, ok := cfg.Kind.(timeFallbackWarner); ok {
+		if n := r.tally.timeFallbackCount(); n > 0 {
+			r.tally.warn(w.TimeFallbackWarning(n))
 		}
 	}
 	s := r.tally.summary()
@@ -603,13 +604,13 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 		}
 	}
 	if m.rec != nil {
-		src := ObjectSource{Object: o.Object, Key: o.key, Fallback: w.r.fallbackDate(o)}
+		src := ObjectSource{Object: o.Object, Key: o.key, Fallback: w.r.fallbackDate(o), Counts: &w.res.partitionCounts}
 		spans, err := w.r.cfg.Kind.Partition(m.rec, src)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; give --partition-date YYYY-MM-DD", o.Key, err)
 		}
 		if err := w.writeSpans(ctx, m.rec, spans); err != nil {
-			if errors.Is(err, writer.ErrTooManyFiles) {
+			if errors.Is(err, writer.ErrTooManyPartitions) {
 				err = fmt.Errorf("%s: %w", o.Key, err)
 			}
 			return nil, err

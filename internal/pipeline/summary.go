@@ -58,7 +58,10 @@ type tally struct {
 	mu       sync.Mutex
 	s        Summary
 	warnings map[string]bool
-	parts    map[string]bool
+	// timeFallbacks counts, over committed units, rows partitioned by a
+	// fallback date although they carry a time (PartitionCounts).
+	timeFallbacks int64
+	parts         map[string]bool
 }
 
 func newTally(kind, in, out string) *tally {
@@ -125,6 +128,13 @@ func (t *tally) unitDone(r *unitResult) {
 		t.s.RejectsFiles = append(t.s.RejectsFiles, r.rejectsFile)
 	}
 	t.s.BadObjects = append(t.s.BadObjects, r.bad...)
+	t.timeFallbacks += r.partitionCounts.TimeFallbacks
+}
+
+func (t *tally) timeFallbackCount() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.timeFallbacks
 }
 
 func (t *tally) summary() Summary {

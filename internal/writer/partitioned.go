@@ -38,14 +38,13 @@ type Partitioned struct {
 	open     map[string]*list.Element // partition → element of lru holding *File
 	lru      *list.List
 	seq      map[string]int
-	files    int // files created
 	finished []*File
 	infos    []FileInfo
 }
 
-// ErrTooManyFiles is returned when a Partitioned writer would exceed
-// Options.MaxFiles.
-var ErrTooManyFiles = errors.New("writer: too many output files")
+// ErrTooManyPartitions is returned when a Partitioned writer would exceed
+// Options.MaxPartitions.
+var ErrTooManyPartitions = errors.New("writer: too many partitions")
 
 // NewPartitioned returns a writer with no files yet.
 func NewPartitioned(cfg PartitionedConfig) *Partitioned {
@@ -106,12 +105,11 @@ func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.S
 			return nil, err
 		}
 	}
-	if p.files == p.cfg.MaxFiles {
-		return nil, fmt.Errorf("%w: %d files for %d partitions; the rows of this input scatter over too many partitions (check their times, or --partition-time delivery)",
-			ErrTooManyFiles, p.files, len(p.seq))
+	n, seen := p.seq[partition]
+	if !seen && len(p.seq) == p.cfg.MaxPartitions {
+		return nil, fmt.Errorf("%w: the rows of one unit fall into more than %d partitions; check the records' times",
+			ErrTooManyPartitions, p.cfg.MaxPartitions)
 	}
-	p.files++
-	n := p.seq[partition]
 	p.seq[partition] = n + 1
 	name := fmt.Sprintf("part-%s-%05d.%sparquet", p.cfg.Stem, n, codecSuffix(p.cfg.Compression))
 	rel := path.Join(p.cfg.Prefix, partition, name)

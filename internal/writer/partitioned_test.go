@@ -27,15 +27,15 @@ func oneColumnBatch(t *testing.T, mem memory.Allocator, vals ...int64) arrow.Rec
 }
 
 // Partitions that come back after eviction get new files; every finished
-// file is sealed and readable after commit, and the cap on files stops
-// scattered input before it makes thousands of them.
-func TestPartitionedEvictionAndFileCap(t *testing.T) {
+// file is sealed and readable after commit, and the cap on partitions stops
+// scattered input before it makes thousands of files.
+func TestPartitionedEvictionAndPartitionCap(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := context.Background()
 	root := t.TempDir()
 	p := NewPartitioned(PartitionedConfig{Sink: &storage.LocalSink{Root: root}, Stem: "s",
-		Options: Options{MaxOpenFiles: 2, MaxFiles: 12, Mem: mem}})
+		Options: Options{MaxOpenFiles: 2, MaxPartitions: 3, Mem: mem}})
 	write := func(part string, v int64) error {
 		rec := oneColumnBatch(t, mem, v)
 		defer rec.Release()
@@ -59,14 +59,14 @@ func TestPartitionedEvictionAndFileCap(t *testing.T) {
 	require.Equal(t, int64(36), sum)
 
 	q := NewPartitioned(PartitionedConfig{Sink: &storage.LocalSink{Root: t.TempDir()}, Stem: "s",
-		Options: Options{MaxOpenFiles: 2, MaxFiles: 4, Mem: mem}})
+		Options: Options{MaxOpenFiles: 2, MaxPartitions: 4, Mem: mem}})
 	p = q
-	for i := range 4 {
-		require.NoError(t, write(fmt.Sprintf("d=%d", i), int64(i)))
+	for i := range 8 { // revisiting a partition is no new one
+		require.NoError(t, write(fmt.Sprintf("d=%d", i%4), int64(i)))
 	}
 	err = write("d=9", 9)
-	require.ErrorIs(t, err, ErrTooManyFiles)
-	require.ErrorContains(t, err, "scatter")
+	require.ErrorIs(t, err, ErrTooManyPartitions)
+	require.ErrorContains(t, err, "more than 4 partitions")
 	q.Abort()
 }
 

@@ -17,7 +17,7 @@ const (
 	DefaultTargetFileBytes = 256 << 20
 	DefaultBufferBudget    = 128 << 20
 	DefaultMaxOpenFiles    = 32
-	DefaultMaxFiles        = 1024
+	DefaultMaxPartitions   = 4096
 	// DefaultDictionaryPageBytes is the dictionary size past which a column
 	// chunk falls back to plain encoding (arrow-go's default).
 	DefaultDictionaryPageBytes = 1 << 20
@@ -41,11 +41,11 @@ type Options struct {
 	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
 	// recently used one is finished when a new partition needs a file.
 	MaxOpenFiles int
-	// MaxFiles caps the files one Partitioned writer makes (DefaultMaxFiles
-	// if 0). Input whose rows scatter over very many partitions (a broken
-	// clock, hostile data) fails clearly instead of making tens of
-	// thousands of tiny files.
-	MaxFiles int
+	// MaxPartitions caps the partitions one Partitioned writer writes to
+	// (DefaultMaxPartitions if 0: over eleven years of days). Rows whose
+	// times scatter beyond it (a broken clock, hostile data) fail clearly
+	// instead of making tens of thousands of tiny files.
+	MaxPartitions int
 	// DictionaryPageBytes bounds a column chunk's dictionary; past it the
 	// chunk falls back to plain encoding (DefaultDictionaryPageBytes if 0).
 	// The dictionary's hash table lives as long as the row group, so this
@@ -77,8 +77,8 @@ func (o Options) withDefaults() Options {
 	if o.DictionaryPageBytes <= 0 {
 		o.DictionaryPageBytes = DefaultDictionaryPageBytes
 	}
-	if o.MaxFiles <= 0 {
-		o.MaxFiles = DefaultMaxFiles
+	if o.MaxPartitions <= 0 {
+		o.MaxPartitions = DefaultMaxPartitions
 	}
 	if o.Mem == nil {
 		o.Mem = memory.DefaultAllocator
