@@ -28,16 +28,19 @@ var (
 )
 
 // ParseError is a failure positioned in an object: which object, which line
-// (1-based; for JSON objects the record index), which column, and why.
+// (1-based) or, in JSON objects, which record, which column, and why.
 type ParseError struct {
 	Object string // object key or path
-	Line   int64  // 1-based line number, or record index for JSON objects
+	Line   int64  // 1-based line number (0 when not known or not a line)
+	Record int64  // 1-based record index in a JSON object (0 for lines)
 	Column string // column name, if the error is about one column
 	Err    error  // one of the sentinels above, possibly wrapped
 }
 
 func (e *ParseError) Error() string {
 	switch {
+	case e.Record > 0:
+		return fmt.Sprintf("%s: record %d: %v", e.Object, e.Record, e.Err)
 	case e.Column != "":
 		return fmt.Sprintf("%s:%d: column %s: %v", e.Object, e.Line, e.Column, e.Err)
 	case e.Line > 0:

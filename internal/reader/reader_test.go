@@ -115,6 +115,7 @@ func TestParseErrorMessage(t *testing.T) {
 	require.Equal(t, "a/b.log.gz:7: column bytes: not an integer", e.Error())
 	require.ErrorIs(t, e, ErrBadInt)
 	require.Equal(t, "a/b.log.gz: corrupt object", (&ParseError{Object: "a/b.log.gz", Err: ErrCorruptObject}).Error())
+	require.Equal(t, "t.json.gz: record 3: malformed record", (&ParseError{Object: "t.json.gz", Record: 3, Err: ErrBadRecord}).Error())
 }
 
 func TestDecodeAhead(t *testing.T) {

@@ -376,7 +376,7 @@ func (rd *Reader) corrupt(err error) error {
 	if !errors.Is(err, reader.ErrCorruptObject) {
 		err = fmt.Errorf("%w: %w", reader.ErrCorruptObject, err)
 	}
-	return &reader.ParseError{Object: rd.cfg.Object, Line: rd.recordNo, Err: err}
+	return &reader.ParseError{Object: rd.cfg.Object, Record: rd.recordNo, Err: err}
 }
 
 func (rd *Reader) notLog(format string, args ...any) error {
