@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Refreshes cmd/convert/default.pgo, the CPU profile that "go build" uses for
-# profile-guided optimisation of convert (Go's -pgo=auto). The profile merges
+# Refreshes cmd/convert/convert.pgo, the CPU profile that release builds
+# (the Dockerfile, "go install -pgo=cmd/convert/convert.pgo") use for
+# profile-guided optimisation of convert. The profile merges
 # one conversion of each log kind over generated, realistic data, run by a
 # binary built without a profile. Run it after changes to hot paths (readers,
 # writer, pipeline) and commit the result.
@@ -20,5 +21,5 @@ for spec in "flowlogs 512MiB" "cloudtrail 256MiB" "s3access 256MiB"; do
 		--max-reject-ratio -1 --log-level warn --cpuprofile "$work/$kind.prof" >/dev/null
 	profiles+=("$work/$kind.prof")
 done
-go tool pprof -proto "${profiles[@]}" >cmd/convert/default.pgo
-echo "wrote cmd/convert/default.pgo ($(wc -c <cmd/convert/default.pgo) bytes)"
+go tool pprof -proto "${profiles[@]}" >cmd/convert/convert.pgo
+echo "wrote cmd/convert/convert.pgo ($(wc -c <cmd/convert/convert.pgo) bytes)"
