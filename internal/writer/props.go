@@ -134,6 +134,15 @@ func codecSuffix(name string) string {
 // by size (Options.RowGroupBytes), never by this count.
 const maxRowGroupRows = 1 << 30
 
+// dataPageBytes is the page size for row groups of rowGroupBytes: arrow-go's
+// 1 MiB default, smaller for small row groups. Row groups are cut by the
+// bytes of their finished pages; each column's open page is not counted, so
+// pages of at most a sixteenth of a row group keep the cut near its size.
+func dataPageBytes(rowGroupBytes int64) int64 {
+	const defaultPage, minPage = 1 << 20, 8 << 10
+	return min(defaultPage, max(rowGroupBytes/16, minPage))
+}
+
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
@@ -161,6 +170,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
 		parquet.WithDictionaryPageSizeLimit(o.DictionaryPageBytes),
+		parquet.WithDataPageSize(dataPageBytes(o.RowGroupBytes)),
 	}
 	for _, f := range sc.Fields() {
 		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
