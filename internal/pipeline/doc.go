@@ -22,7 +22,9 @@
 // first unfinished units are always the active ones, which rules out deadlock
 // between decoders waiting on full channels and units waiting on objects.
 // Memory is bounded by the channel capacities, the batch size, the open-file
-// cap and the shared row-group Budget, never by the size of the input.
+// cap and the row-group Budget (each running unit has its own share, so that
+// the bytes of its files do not depend on other units' timing), never by the
+// size of the input.
 //
 // # Bad objects
 //

@@ -577,13 +577,19 @@ type unitWriter struct {
 }
 
 func (r *runner) newUnitWriter(ctx context.Context, u *unit, skipped map[string]bool) *unitWriter {
+	// Each unit has its own share of the run's row-group budget: where its
+	// row groups are cut, and so its files' bytes, then depend on its input
+	// alone, not on what other units buffer at the time. The same command
+	// writes the same bytes.
+	opts := r.cfg.Writer
+	opts.Budget = writer.NewBudget(r.cfg.Writer.Budget.Limit() / int64(r.cfg.Workers))
 	return &unitWriter{
 		ctx: ctx, r: r, u: u, skipped: skipped,
 		parts: writer.NewPartitioned(writer.PartitionedConfig{
 			Sink:    r.cfg.Sink,
 			Stem:    u.id,
 			Order:   r.cfg.Kind.Order,
-			Options: r.cfg.Writer,
+			Options: opts,
 		}),
 		rejects: writer.NewRejects(r.cfg.Sink, fmt.Sprintf("%s/%s/part-%s.jsonl.gz", writer.RejectsDir, r.cfg.Kind.Name(), u.id)),
 	}

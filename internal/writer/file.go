@@ -32,6 +32,9 @@ type Budget struct {
 // NewBudget returns a budget of limit bytes.
 func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
 
+// Limit returns the budget's limit in bytes.
+func (b *Budget) Limit() int64 { return b.limit }
+
 // Used returns the bytes currently buffered.
 func (b *Budget) Used() int64 { return b.used.Load() }
 
