@@ -533,4 +533,3 @@ func TestImplausibleStartUsesKeyDate(t *testing.T) {
 	require.Equal(t, []string{"year=2024/month=01/day=01", "year=2024/month=01/day=20", "year=2024/month=01/day=31"}, s.Partitions)
 	require.Empty(t, s.Warnings)
 }
-
