@@ -89,3 +89,11 @@ func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte{'\n'})
 	return bytes.TrimSuffix(b, []byte{'\r'})
 }
+
+// TrimBOM removes a UTF-8 byte-order mark from the start of b. Files saved by
+// Windows tools start with one, and files joined with cat carry more inside.
+func TrimBOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, utf8BOM)
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")

@@ -99,16 +99,16 @@ func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.S
 	} else {
 		want = arrow.NewSchema(p.cfg.Order(append([]arrow.Field(nil), sc.Fields()...)), nil)
 	}
+	n, seen := p.seq[partition]
+	if !seen && len(p.seq) == p.cfg.MaxPartitions {
+		return nil, fmt.Errorf("%w: the rows of one unit fall into more than %d partitions; check the records' times",
+			ErrTooManyPartitions, p.cfg.MaxPartitions)
+	}
 	for p.lru.Len() >= p.cfg.MaxOpenFiles {
 		oldest := p.lru.Back().Value.(*File)
 		if err := p.finish(oldest.info.Partition); err != nil {
 			return nil, err
 		}
-	}
-	n, seen := p.seq[partition]
-	if !seen && len(p.seq) == p.cfg.MaxPartitions {
-		return nil, fmt.Errorf("%w: the rows of one unit fall into more than %d partitions; check the records' times",
-			ErrTooManyPartitions, p.cfg.MaxPartitions)
 	}
 	p.seq[partition] = n + 1
 	name := fmt.Sprintf("part-%s-%05d.%sparquet", p.cfg.Stem, n, codecSuffix(p.cfg.Compression))

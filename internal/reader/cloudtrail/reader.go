@@ -410,7 +410,7 @@ func (rd *Reader) step() error {
 		if rd.w-rd.r < 3 && !rd.eof {
 			return errShort
 		}
-		rd.r += len(bomPrefix(rd.buf[rd.r:rd.w]))
+		rd.r = rd.w - len(reader.TrimBOM(rd.buf[rd.r:rd.w]))
 		rd.started = true
 	}
 	b := rd.buf[:rd.w]
@@ -496,14 +496,6 @@ func (rd *Reader) step() error {
 		return nil
 	case stElement:
 		return rd.element()
-	}
-	return nil
-}
-
-// bomPrefix returns a UTF-8 byte-order mark at the start of b.
-func bomPrefix(b []byte) []byte {
-	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
-		return b[:3]
 	}
 	return nil
 }

@@ -147,9 +147,7 @@ func (rd *Reader) readFirstLine() error {
 		if err != nil {
 			return &reader.ParseError{Object: rd.cfg.Object, Line: rd.lines.Line(), Err: err}
 		}
-		// Files saved by Windows tools start with a byte-order mark (and
-		// files joined with cat carry more of them inside).
-		line = bytes.TrimPrefix(line, utf8BOM)
+		line = reader.TrimBOM(line)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -165,7 +163,7 @@ func (rd *Reader) readFirstLine() error {
 					probe = msg
 				}
 			}
-			if !looksLikeDefaultFormat(trimTrailingBlanks(probe)) {
+			if !looksLikeDefaultFormat(bytes.TrimRight(probe, " \t")) {
 				return rd.errorf(reader.ErrNoHeader, "give the flow log's format with --fields")
 			}
 			rd.assumedDefault = true
@@ -175,15 +173,6 @@ func (rd *Reader) readFirstLine() error {
 		rd.firstLineNo = rd.lines.Line()
 		return nil
 	}
-}
-
-var utf8BOM = []byte("\xef\xbb\xbf")
-
-func trimTrailingBlanks(line []byte) []byte {
-	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t'); n-- {
-		line = line[:n-1]
-	}
-	return line
 }
 
 // looksLikeDefaultFormat: 14 fields starting with version 2 is the default
@@ -342,9 +331,7 @@ func (rd *Reader) maxLine() int {
 // handleLine turns one line into a row, a header or a reject.
 func (rd *Reader) handleLine(line []byte, lineNo int64) {
 	raw := line // what a reject keeps, untouched
-	if len(line) > 0 && line[0] == utf8BOM[0] {
-		line = bytes.TrimPrefix(line, utf8BOM)
-	}
+	line = reader.TrimBOM(line)
 	if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
@@ -383,7 +370,7 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 		// Trailing blanks (a hand-edited or re-exported file) are not an
 		// extra field; tried only when the line as it is does not parse,
 		// so an empty last field of a line that fits stays as it was.
-		if trimmed := trimTrailingBlanks(line); len(trimmed) < len(line) && rd.parseRow(trimmed) == "" {
+		if trimmed := bytes.TrimRight(line, " \t"); len(trimmed) < len(line) && rd.parseRow(trimmed) == "" {
 			reason = ""
 		}
 	}
