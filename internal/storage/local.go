@@ -6,15 +6,24 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // LocalSource reads a file, or every file under a directory, recursively.
 // Names starting with "." are skipped, as are directories named in Exclude.
+//
+// An object's key is its absolute path with every symbolic link of the root
+// resolved, so that the same file has the same key however --in was spelled
+// (data, ./data/, /abs/data, a link to it): the ledger then recognises it.
+// Symbolic links inside the tree are not followed; they are listed with a
+// Skip reason so that the summary counts them.
 type LocalSource struct {
 	Root    string   // a file or a directory
 	Exclude []string // directories not to descend into (the output, if inside)
@@ -22,40 +31,50 @@ type LocalSource struct {
 
 // List walks the tree in lexical order.
 func (s *LocalSource) List(ctx context.Context, fn func(Object) error) error {
-	st, err := os.Stat(s.Root)
+	root, err := resolvePath(s.Root)
+	if err != nil {
+		return fmt.Errorf("reading input: %w", err)
+	}
+	st, err := os.Stat(root)
 	if err != nil {
 		return fmt.Errorf("reading input: %w", err)
 	}
 	if !st.IsDir() {
-		return fn(localObject(s.Root, st))
+		return fn(localObject(root, st))
 	}
 	excluded := map[string]bool{}
 	for _, e := range s.Exclude {
-		if abs, err := filepath.Abs(e); err == nil {
-			excluded[abs] = true
+		// Resolved too: an output reached through a link inside the input
+		// is the same directory as the walk meets it.
+		if r, err := resolvePath(e); err == nil {
+			excluded[r] = true
 		}
 	}
-	return filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading input: %w", err)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if p != s.Root && strings.HasPrefix(d.Name(), ".") {
+		if p != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
-			if abs, err := filepath.Abs(p); err == nil && excluded[abs] {
+			if excluded[p] {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() {
-			return nil
+			reason := "not a regular file"
+			if d.Type()&fs.ModeSymlink != 0 {
+				reason = "symbolic link (not followed)"
+			}
+			return fn(Object{Key: filepath.ToSlash(p), Skip: reason})
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -65,11 +84,44 @@ func (s *LocalSource) List(ctx context.Context, fn func(Object) error) error {
 	})
 }
 
+// resolvePath returns the absolute form of p with its symbolic links
+// resolved; a path that does not exist is only made absolute.
+func resolvePath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r, nil
+	}
+	return abs, nil
+}
+
+// CanonicalKey returns the key List gives the file at p (a key an older
+// version recorded as the path was spelled, relative to the working
+// directory): the ledger compares keys in this form.
+func (s *LocalSource) CanonicalKey(p string) string {
+	if filepath.IsAbs(filepath.FromSlash(p)) {
+		return p
+	}
+	r, err := resolvePath(filepath.FromSlash(p))
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(r)
+}
+
+// localObject describes a listed file. Its ETag changes whenever the file
+// may have: it covers the size, the modification time, the change time and
+// the inode, so a rewrite that keeps the size and restores the modification
+// time (cp -p, touch -r, rsync -t) is seen as a change, without reading the
+// file. A chmod or a move to another disk also changes it; converting such
+// a file again is harmless.
 func localObject(p string, info fs.FileInfo) Object {
 	return Object{
 		Key:     filepath.ToSlash(p),
 		Size:    info.Size(),
-		ETag:    fmt.Sprintf("%x-%x", info.Size(), info.ModTime().UnixNano()),
+		ETag:    fmt.Sprintf("%x-%x%s", info.Size(), info.ModTime().UnixNano(), statTag(info)),
 		ModTime: info.ModTime(),
 	}
 }
@@ -82,8 +134,10 @@ func (s *LocalSource) Open(_ context.Context, obj Object) (io.ReadCloser, error)
 func (s *LocalSource) String() string { return s.Root }
 
 // LocalSink writes files under Root. A file is written as a hidden temporary
-// (".name.tmp-…", which Athena and Hive skip) in its final directory, synced,
-// and renamed into place on Commit.
+// (".name.tmp-<owner>-…", which Athena and Hive skip) in its final directory,
+// synced, and renamed into place on Commit. The owner part names the host and
+// process, so that RemoveStaleTemps can tell the temporaries of a killed
+// process from those of a live one.
 type LocalSink struct {
 	Root string
 }
@@ -101,7 +155,7 @@ func (s *LocalSink) Create(_ context.Context, rel string) (File, error) {
 	}
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
-	tmp := filepath.Join(dir, "."+filepath.Base(final)+".tmp-"+hex.EncodeToString(nonce[:]))
+	tmp := filepath.Join(dir, "."+filepath.Base(final)+tempMarker+tempOwner+"-"+hex.EncodeToString(nonce[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", final, err)
@@ -226,6 +280,66 @@ func (s *LocalSink) List(ctx context.Context, rel string, fn func(Object) error)
 		return nil
 	}
 	return err
+}
+
+const tempMarker = ".tmp-"
+
+// tempOwner is this process's part of its temporary names: a hash of the
+// host name and the process id.
+var tempOwner = func() string {
+	host, _ := os.Hostname()
+	return HostTag(host) + "-" + strconv.Itoa(os.Getpid())
+}()
+
+// HostTag is the host part of a temporary's owner: a hash of the host name.
+func HostTag(host string) string {
+	h := fnv.New32a()
+	h.Write([]byte(host))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// StaleTempAge is how old the temporary of another host must be before
+// RemoveStaleTemps removes it: the liveness of a process elsewhere cannot be
+// checked.
+const StaleTempAge = 24 * time.Hour
+
+// RemoveStaleTemps deletes the temporaries that killed processes left under
+// the root: those of this host whose process is gone, and those of other
+// hosts not modified for StaleTempAge. It returns how many it removed.
+func (s *LocalSink) RemoveStaleTemps(ctx context.Context) (int, error) {
+	myHost := strings.SplitN(tempOwner, "-", 2)[0]
+	removed := 0
+	err := filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		name := d.Name()
+		i := strings.LastIndex(name, tempMarker)
+		if d.IsDir() || !d.Type().IsRegular() || !strings.HasPrefix(name, ".") || i < 0 {
+			return nil
+		}
+		owner := strings.Split(name[i+len(tempMarker):], "-")
+		stale := false
+		if len(owner) == 3 && owner[0] == myHost {
+			pid, err := strconv.Atoi(owner[1])
+			stale = err == nil && !ProcessAlive(pid)
+		} else if info, err := d.Info(); err == nil {
+			stale = time.Since(info.ModTime()) > StaleTempAge
+		}
+		if stale {
+			if err := os.Remove(p); err == nil {
+				removed++
+			}
+		}
+		return nil
+	})
+	return removed, err
 }
 
 // Open opens a committed file.

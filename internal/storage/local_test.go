@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -132,4 +133,55 @@ func TestLocalFileFailedSealIsNeverPublished(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(root, "p"))
 	require.NoError(t, err)
 	require.Empty(t, entries, "nor is its temporary left behind")
+}
+
+// TestLocalSourceLinks: keys are resolved absolute paths whatever the
+// spelling of the root; links inside the tree are listed as skipped; an
+// output reached through a link is still excluded.
+func TestLocalSourceLinks(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	for _, p := range []string{"a/1.log", "sub/out/_convert/x.json", "sub/out/year=2024/f.parquet"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(real, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(real, p), []byte(p), 0o644))
+	}
+	require.NoError(t, os.Symlink(filepath.Join(real, "a", "1.log"), filepath.Join(real, "a", "2.log")))
+	require.NoError(t, os.Symlink(real, filepath.Join(root, "in")))
+	require.NoError(t, os.Symlink(filepath.Join(real, "sub"), filepath.Join(root, "alias")))
+	t.Chdir(root)
+	for _, in := range []string{"in", "in/", "./real", real} {
+		src := &LocalSource{Root: in, Exclude: []string{filepath.Join("alias", "out")}}
+		var keys, skipped []string
+		require.NoError(t, src.List(context.Background(), func(o Object) error {
+			if o.Skip != "" {
+				skipped = append(skipped, o.Key+": "+o.Skip)
+			} else {
+				keys = append(keys, o.Key)
+			}
+			return nil
+		}))
+		require.Equal(t, []string{filepath.ToSlash(filepath.Join(real, "a", "1.log"))}, keys, in)
+		require.Equal(t, []string{filepath.ToSlash(filepath.Join(real, "a", "2.log")) + ": symbolic link (not followed)"}, skipped, in)
+		require.Equal(t, keys[0], src.CanonicalKey("real/a/1.log"), "a key recorded relative to the working directory")
+	}
+}
+
+// TestLocalETagSeesRewrites: a same-size rewrite with the modification
+// time put back changes the ETag.
+func TestLocalETagSeesRewrites(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "f.log")
+	require.NoError(t, os.WriteFile(p, []byte("aaaa"), 0o644))
+	etag := func() string {
+		var tag string
+		require.NoError(t, (&LocalSource{Root: p}).List(context.Background(), func(o Object) error { tag = o.ETag; return nil }))
+		return tag
+	}
+	before := etag()
+	st, err := os.Stat(p)
+	require.NoError(t, err)
+	time.Sleep(10 * time.Millisecond)
+	require.NoError(t, os.WriteFile(p, []byte("bbbb"), 0o644))
+	require.NoError(t, os.Chtimes(p, st.ModTime(), st.ModTime()))
+	require.NotEqual(t, before, etag())
 }

@@ -14,8 +14,11 @@ import (
 type Object struct {
 	Key     string    // full key (S3) or slash-separated path (local)
 	Size    int64     // bytes as stored (compressed, if it is)
-	ETag    string    // S3 entity tag; a size-and-mtime tag for local files
+	ETag    string    // S3 entity tag; for local files a tag of size, times and inode (see LocalSource)
 	ModTime time.Time // last modification
+	// Skip, when set, says why a listed entry is not input (a symbolic link,
+	// say): the pipeline counts it under that reason and does not open it.
+	Skip string
 }
 
 // Source lists and opens input objects.
