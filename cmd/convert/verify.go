@@ -16,8 +16,9 @@ const verifyUsage = `Usage: convert verify --out PATH|s3://bucket/prefix [S3 fla
 
 Checks every Parquet file under an output tree against convert's ledger
 (_convert/): footers readable, row counts and columns as recorded, nothing
-missing, nothing extra, no unfinished commit. Prints a JSON report; the exit
-status is 1 when there is any problem.
+missing, nothing extra, no unfinished commit, and no source object whose rows
+two committed units hold (rows twice; the report says which day to convert
+again). Prints a JSON report; the exit status is 1 when there is any problem.
 `
 
 func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,8 +69,17 @@ func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		log.Error("verify failed", "error", err)
 		return exitFailed
 	case !rep.OK:
+		for _, o := range rep.Overlaps {
+			log.Error("rows are in the output twice", "kind", o.Kind, "day", o.Day, "units", o.Units,
+				"objects", o.Objects, "example", o.Example, "repair", o.Repair)
+		}
+		if len(rep.Pending)+len(rep.Superseded) > 0 {
+			log.Warn("a run was stopped while committing; the next run in those days finishes it",
+				"pending", rep.Pending, "superseded", rep.Superseded)
+		}
 		log.Error("verify found problems", "missing", len(rep.Missing), "extra", len(rep.Extra),
-			"corrupt", len(rep.Corrupt), "pending", len(rep.Pending))
+			"corrupt", len(rep.Corrupt), "pending", len(rep.Pending), "superseded", len(rep.Superseded),
+			"overlaps", len(rep.Overlaps))
 		return exitFailed
 	}
 	log.Info("verified", "units", rep.Units, "files", rep.Files, "rows", rep.Rows)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,25 @@ type UnitRecord struct {
 	Records   int64             `json:"records"`
 	Rejected  int64             `json:"rejected"`
 	Committed time.Time         `json:"committed"`
+	// Supersedes are the units committed before this one that hold rows of
+	// its objects (a regrouping, a changed object). This record's commit
+	// retires them: whoever finds one of them still present removes it
+	// (see ledger.finishSupersession), so a crash between the commit and
+	// their removal cannot leave rows twice.
+	Supersedes []string `json:"supersedes,omitempty"`
+}
+
+// supersedes reports whether u's commit retired old.
+func (u *UnitRecord) supersedes(old *UnitRecord) bool {
+	if old.ID == u.ID || old.Committed.After(u.Committed) {
+		return false // a later commit of the same or a retired id is not retired
+	}
+	for _, id := range u.Supersedes {
+		if id == old.ID {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *UnitRecord) paths() []string {
@@ -63,19 +83,19 @@ func pendingDir(kind string) string { return path.Join(LedgerDir, kind, "pending
 func unitPath(kind, group, id string) string { return path.Join(unitsDir(kind), group, id+".json") }
 func pendingPath(kind, id string) string     { return path.Join(pendingDir(kind), id+".json") }
 
-// ledger is the part of the output's ledger a run can touch.
+// ledger is the part of the output's ledger a run can touch: while the run
+// holds its lease, no other run changes it.
 type ledger struct {
-	sink    storage.Sink
-	kind    string
-	units   map[string]*UnitRecord // committed units in scope, by id
-	byKey   map[string]*UnitRecord // object key → its committed unit
-	pending map[string]*UnitRecord // pending records in scope, by id
+	units   map[string]*UnitRecord   // committed units in scope, by id
+	byKey   map[string][]*UnitRecord // object key → the committed units holding its rows
+	pending map[string]*UnitRecord   // pending records in scope, by id
 }
 
 // loadLedger reads the committed units of the days from..to (all days when
-// both are zero) and every pending record.
-func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to time.Time) (*ledger, error) {
-	l := &ledger{sink: sink, kind: kind, units: map[string]*UnitRecord{}, byKey: map[string]*UnitRecord{}, pending: map[string]*UnitRecord{}}
+// both are zero) and every pending record. canonical, if set, maps object
+// keys as recorded to the form the source lists them in.
+func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to time.Time, canonical func(string) string) (*ledger, error) {
+	l := &ledger{units: map[string]*UnitRecord{}, byKey: map[string][]*UnitRecord{}, pending: map[string]*UnitRecord{}}
 	var dirs []string
 	if from.IsZero() && to.IsZero() {
 		dirs = []string{unitsDir(kind)}
@@ -107,10 +127,12 @@ func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to ti
 		return nil, err
 	}
 	for _, u := range recs {
-		l.units[u.ID] = u
-		for _, o := range u.Objects {
-			l.byKey[o.Key] = u
+		if canonical != nil {
+			for i := range u.Objects {
+				u.Objects[i].Key = canonical(u.Objects[i].Key)
+			}
 		}
+		l.add(u)
 	}
 	var pend []string
 	if err := sink.List(ctx, pendingDir(kind)+"/", func(o storage.Object) error {
@@ -128,6 +150,128 @@ func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to ti
 		l.pending[u.ID] = u
 	}
 	return l, nil
+}
+
+// add records a committed unit, replacing an earlier version of it.
+func (l *ledger) add(u *UnitRecord) {
+	l.drop(u.ID)
+	l.units[u.ID] = u
+	for _, o := range u.Objects {
+		l.byKey[o.Key] = append(l.byKey[o.Key], u)
+	}
+}
+
+// drop forgets a unit.
+func (l *ledger) drop(id string) {
+	old := l.units[id]
+	if old == nil {
+		return
+	}
+	delete(l.units, id)
+	for _, o := range old.Objects {
+		us := l.byKey[o.Key][:0]
+		for _, u := range l.byKey[o.Key] {
+			if u.ID != id {
+				us = append(us, u)
+			}
+		}
+		if len(us) == 0 {
+			delete(l.byKey, o.Key)
+		} else {
+			l.byKey[o.Key] = us
+		}
+	}
+}
+
+// holders returns the committed units other than id that hold rows of the
+// objects, in id order.
+func (l *ledger) holders(objs []ObjectRef, id string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range objs {
+		for _, u := range l.byKey[o.Key] {
+			if u.ID != id && !seen[u.ID] {
+				seen[u.ID] = true
+				out = append(out, u.ID)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// converted returns the committed unit holding key's rows and whether the
+// ledger knows the object with this size and ETag.
+func (l *ledger) converted(o storage.Object) (*UnitRecord, bool) {
+	for _, u := range l.byKey[o.Key] {
+		for _, ref := range u.Objects {
+			if ref.Key == o.Key {
+				return u, ref.Size == o.Size && ref.ETag == o.ETag
+			}
+		}
+	}
+	return nil, false
+}
+
+// retired returns the units that a later committed unit superseded but that
+// are still present: their removal was interrupted.
+func (l *ledger) retired() []*UnitRecord {
+	var out []*UnitRecord
+	for _, u := range l.units {
+		for _, id := range u.Supersedes {
+			if old := l.units[id]; old != nil && u.supersedes(old) {
+				out = append(out, old)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// removeUnit deletes a committed unit: its files first, then its record, so
+// that an interruption leaves a record to finish the removal from.
+func (l *ledger) removeUnit(ctx context.Context, sink storage.Sink, kind string, u *UnitRecord) error {
+	err := removeAll(ctx, sink, u.paths())
+	if err == nil {
+		err = sink.Remove(ctx, unitPath(kind, u.Group, u.ID))
+	}
+	if err == nil {
+		err = sink.Remove(ctx, pendingPath(kind, u.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("removing unit %s: %w", u.ID, err)
+	}
+	l.drop(u.ID)
+	return nil
+}
+
+// overlaps returns, for every object more than one committed unit holds
+// without one of them having superseded the other, the ids of those units:
+// rows that are in the output twice.
+func (l *ledger) overlaps() map[string][]string {
+	out := map[string][]string{}
+	for key, us := range l.byKey {
+		if len(us) < 2 {
+			continue
+		}
+		var ids []string
+		for i, a := range us {
+			dup := false
+			for j, b := range us {
+				if i != j && !a.supersedes(b) && !b.supersedes(a) {
+					dup = true
+				}
+			}
+			if dup {
+				ids = append(ids, a.ID)
+			}
+		}
+		if len(ids) > 1 {
+			sort.Strings(ids)
+			out[key] = ids
+		}
+	}
+	return out
 }
 
 // readRecords reads ledger records, several at once (S3 round trips).

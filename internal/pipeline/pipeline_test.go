@@ -370,8 +370,9 @@ func TestRejectRatioOfSmallUnitsCountsInTheRun(t *testing.T) {
 	require.Equal(t, int64(2009), s.RecordsWritten)
 	require.Equal(t, int64(1), s.RecordsRejected)
 
-	// Alone, the small day is over the ratio: the run fails, its units are
-	// published, and the summary says what was read and rejected.
+	// Alone, the small day is over the ratio: the run fails, the summary
+	// says what was read and rejected, and the unit is not kept, so that an
+	// --incremental retry fails the same way instead of skipping it.
 	in2 := t.TempDir()
 	in = in2
 	day(0, 9, 1)
@@ -380,7 +381,13 @@ func TestRejectRatioOfSmallUnitsCountsInTheRun(t *testing.T) {
 	require.Equal(t, "failed", s.Status)
 	require.Equal(t, int64(10), s.RecordsRead)
 	require.Equal(t, int64(1), s.RecordsRejected)
-	require.NotEmpty(t, parquettest.Files(t, out, ".parquet"))
+	require.Empty(t, parquettest.Files(t, out, ".parquet"))
+	s, err = runInto(t, in2, out, &FlowLogs{}, func(c *Config) { c.Incremental = true })
+	require.ErrorContains(t, err, "--max-reject-ratio")
+	require.Equal(t, int64(1), s.ObjectsRead, "the retry converts the object again")
+	rep, err := Verify(context.Background(), &storage.LocalSink{Root: out})
+	require.NoError(t, err)
+	require.Zero(t, rep.Units)
 }
 
 func TestRollingAndMemoryBudget(t *testing.T) {

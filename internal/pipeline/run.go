@@ -136,14 +136,16 @@ type unitResult struct {
 }
 
 type runner struct {
-	cfg  Config
-	fail func(error) // cancels the run with a cause
-	led  *ledger
-	redo map[string]bool // ledger units to convert again (incremental)
+	cfg   Config
+	lease *lease          // held for the whole run (nil for planning)
+	redo  map[string]bool // ledger units to convert again (incremental)
+	seen  map[string]bool // listed keys the ledger knows (to report gone objects)
 
-	mu          sync.Mutex
+	mu          sync.Mutex // guards led and the three below
+	led         *ledger
 	produced    map[string]bool // units committed by this run
 	reconverted map[string]bool // object keys committed by this run
+	committed   []*UnitRecord   // records of the units committed by this run
 	tally       *tally
 	objects     atomic.Int64
 	units       atomic.Int64
@@ -172,14 +174,22 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Writer.Budget = writer.NewBudget(writer.DefaultBufferBudget)
 	}
 	r := &runner{cfg: cfg, tally: newTally(cfg.Kind.Name(), cfg.Source.String(), cfg.Sink.String()),
-		redo: map[string]bool{}, produced: map[string]bool{}, reconverted: map[string]bool{}}
+		redo: map[string]bool{}, seen: map[string]bool{}, produced: map[string]bool{}, reconverted: map[string]bool{}}
 	start := time.Now()
-	err := r.prepareLedger(ctx)
+	l, err := acquireLease(ctx, cfg.Sink, cfg.Kind.Name(), cfg.Source.String(), Scope{From: cfg.From, To: cfg.To, Ranges: cfg.Ranges})
+	if err == nil {
+		r.lease = l
+		defer l.release(context.WithoutCancel(ctx))
+		err = r.prepareLedger(ctx)
+	}
 	if err == nil {
 		err = r.run(ctx)
 	}
 	if err == nil {
 		err = r.supersede(context.WithoutCancel(ctx))
+	}
+	if err == nil {
+		r.reportGone()
 	}
 	if w, ok := cfg.Kind.(timeFallbackWarner); ok {
 		if n := r.tally.timeFallbackCount(); n > 0 {
@@ -194,6 +204,14 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err == nil && cfg.MaxRejectRatio >= 0 && s.RejectRatio > cfg.MaxRejectRatio {
 		err = fmt.Errorf("%d of %d records rejected (%.4f), more than --max-reject-ratio %g; see %s",
 			s.RecordsRejected, s.RecordsRead, s.RejectRatio, cfg.MaxRejectRatio, writer.RejectsDir)
+		// The units that made the share too high are taken back, so that a
+		// retry converts them again and fails again rather than skipping
+		// them as converted.
+		if n, rerr := r.withdrawRejected(context.WithoutCancel(ctx)); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else if n > 0 {
+			err = fmt.Errorf("%w; %d units above the ratio were not kept", err, n)
+		}
 	}
 	if err == nil && !s.Balanced {
 		err = fmt.Errorf("internal error: records read %d != written %d + rejected %d", s.RecordsRead, s.RecordsWritten, s.RecordsRejected)
@@ -209,7 +227,6 @@ func (r *runner) run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	fail := func(err error) { cancel(err) }
-	r.fail = fail
 
 	units := make(chan *unit)
 	var wg sync.WaitGroup
@@ -301,6 +318,19 @@ func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
 		r.tally.mu.Lock()
 		r.tally.s.ObjectsListed++
 		r.tally.mu.Unlock()
+		if so.Skip != "" {
+			r.tally.skip(so.Skip)
+			return nil
+		}
+		var done *UnitRecord // the committed unit holding the object's rows
+		if r.led != nil {
+			r.mu.Lock()
+			done, _ = r.led.converted(so)
+			r.mu.Unlock()
+			if done != nil && r.seen != nil {
+				r.seen[so.Key] = true
+			}
+		}
 		if len(r.cfg.Ranges) > 0 && !inRanges(r.cfg.Ranges, so.Key) {
 			r.tally.skip("outside the work item's key ranges")
 			return nil
@@ -325,27 +355,51 @@ func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
 			r.tally.skip("empty object")
 			return nil
 		}
-		if r.cfg.Incremental && r.led != nil {
-			if u := r.led.byKey[so.Key]; u != nil && !r.redo[u.ID] {
-				r.tally.skip("already converted (--incremental)")
-				return nil
-			}
+		if r.cfg.Incremental && done != nil && !r.redo[done.ID] {
+			r.tally.skip("already converted (--incremental)")
+			return nil
 		}
 		return fn(o)
 	})
 }
 
-// prepareLedger loads the ledger of the run's days, repairs what crashed
-// runs left (pending records of units never committed: their files are
-// removed), and, with Incremental, finds the committed units whose objects
-// changed, so that they are converted again.
+// prepareLedger loads the ledger of the run's days and repairs what
+// interrupted runs left, before anything else: temporaries of killed
+// processes are deleted; units that a committed unit superseded are removed
+// (their removal was interrupted); pending records of units never committed
+// are undone (their files removed). With Incremental it then finds the
+// committed units whose objects changed, so that they are converted again.
+// The run holds its lease: no live run shares its scope, so whatever it finds
+// unfinished there is a dead run's.
 func (r *runner) prepareLedger(ctx context.Context) error {
-	led, err := loadLedger(ctx, r.cfg.Sink, r.cfg.Kind.Name(), r.cfg.From, r.cfg.To)
+	var canonical func(string) string
+	if c, ok := r.cfg.Source.(interface{ CanonicalKey(string) string }); ok {
+		canonical = c.CanonicalKey
+	}
+	led, err := loadLedger(ctx, r.cfg.Sink, r.cfg.Kind.Name(), r.cfg.From, r.cfg.To, canonical)
 	if err != nil {
 		return err
 	}
 	r.led = led
 	k := r.cfg.Kind.Name()
+	if c, ok := r.cfg.Sink.(interface {
+		RemoveStaleTemps(context.Context) (int, error)
+	}); ok {
+		n, err := c.RemoveStaleTemps(ctx)
+		if err != nil {
+			return fmt.Errorf("removing temporary files of killed runs: %w", err)
+		}
+		if n > 0 {
+			r.cfg.Log.Warn("removed temporary files that killed runs left", "files", n)
+		}
+	}
+	for _, old := range led.retired() {
+		r.cfg.Log.Warn("removing a unit that a committed unit superseded (an earlier run was stopped before removing it)", "unit", old.ID)
+		if err := led.removeUnit(ctx, r.cfg.Sink, k, old); err != nil {
+			return err
+		}
+		r.tally.superseded()
+	}
 	for id, p := range led.pending {
 		if !r.inScope(p) {
 			continue
@@ -368,16 +422,10 @@ func (r *runner) prepareLedger(ctx context.Context) error {
 	}
 	probe := &runner{cfg: r.cfg, tally: newTally(k, "", "")}
 	return probe.listInput(ctx, func(o object) error {
-		u := led.byKey[o.Key]
-		if u == nil {
-			return nil
-		}
-		for _, ref := range u.Objects {
-			if ref.Key == o.Key && (ref.Size != o.Size || ref.ETag != o.ETag) {
-				r.tally.changed(o.Key)
-				r.cfg.Log.Warn("source object changed since it was converted; converting its unit again", "object", o.Key, "unit", u.ID)
-				r.redo[u.ID] = true
-			}
+		if u, same := led.converted(o.Object); u != nil && !same {
+			r.tally.changed(o.Key)
+			r.cfg.Log.Warn("source object changed since it was converted; converting its unit again", "object", o.Key, "unit", u.ID)
+			r.redo[u.ID] = true
 		}
 		return nil
 	})
@@ -408,15 +456,21 @@ func (r *runner) inScope(u *UnitRecord) bool {
 // run that this run did not produce again, but whose objects this run
 // converted (a regrouping: other --unit-size, new objects of the day, a
 // changed object), is removed, so that every object's rows are in the
-// output once. Objects of it that this run did not convert (deleted from the
-// source since) are reported.
+// output once. Each was named in the Supersedes of a unit committed by this
+// run, so an interruption here is finished by the next run. Objects of it
+// that this run did not convert (deleted from the source since) are
+// reported.
 func (r *runner) supersede(ctx context.Context) error {
-	k := r.cfg.Kind.Name()
-	var errs []error
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var olds []*UnitRecord
 	for id, old := range r.led.units {
-		if r.produced[id] {
-			continue
+		if !r.produced[id] {
+			olds = append(olds, old)
 		}
+	}
+	var errs []error
+	for _, old := range olds {
 		var overlap bool
 		var dropped []string
 		for _, o := range old.Objects {
@@ -430,22 +484,64 @@ func (r *runner) supersede(ctx context.Context) error {
 			continue
 		}
 		if len(dropped) > 0 {
-			r.tally.warn(fmt.Sprintf("unit %s of an earlier run was replaced; %d of its objects were not converted again (no longer in the source?), e.g. %s", id, len(dropped), dropped[0]))
+			r.tally.warn(fmt.Sprintf("unit %s of an earlier run was replaced; %d of its objects were not converted again (no longer in the source?), e.g. %s", old.ID, len(dropped), dropped[0]))
 		}
-		err := removeAll(ctx, r.cfg.Sink, old.paths())
-		if err == nil {
-			err = r.cfg.Sink.Remove(ctx, unitPath(k, old.Group, id))
-		}
-		if err == nil {
-			err = r.cfg.Sink.Remove(ctx, pendingPath(k, id))
-		}
-		if err != nil {
+		if err := r.led.removeUnit(ctx, r.cfg.Sink, r.cfg.Kind.Name(), old); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		r.tally.superseded()
 	}
 	return errors.Join(errs...)
+}
+
+// withdrawRejected removes the units this run committed whose own reject
+// share is above MaxRejectRatio (the run failed on the ratio), and returns
+// how many.
+func (r *runner) withdrawRejected(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, u := range r.committed {
+		if u.Records == 0 || float64(u.Rejected)/float64(u.Records) <= r.cfg.MaxRejectRatio {
+			continue
+		}
+		if err := r.led.removeUnit(ctx, r.cfg.Sink, r.cfg.Kind.Name(), u); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// reportGone counts the objects the ledger has in the run's scope that the
+// listing no longer shows (deleted from the source, by a lifecycle rule for
+// example). Their rows are kept: the output is the record of what was
+// delivered, and a lifecycle rule that expires converted logs is common.
+func (r *runner) reportGone() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var gone int64
+	var example string
+	for key, us := range r.led.byKey {
+		if r.seen[key] || r.reconverted[key] {
+			continue
+		}
+		if len(r.cfg.Ranges) > 0 && !inRanges(r.cfg.Ranges, key) {
+			continue
+		}
+		if !r.inScope(us[0]) {
+			continue
+		}
+		gone++
+		if example == "" || key < example {
+			example = key
+		}
+	}
+	if gone > 0 {
+		r.tally.gone(gone)
+		r.tally.warn(fmt.Sprintf("%d objects converted earlier are no longer in the source (e.g. %s); their rows are kept", gone, example))
+	}
 }
 
 func estimatedCompressed(o storage.Object) int64 {
@@ -734,24 +830,40 @@ func (w *unitWriter) commit() (*unitResult, error) {
 }
 
 // commitUnit publishes a unit crash-safely: (1) a pending record names the
-// files about to appear; (2) the files are committed; (3) the ledger record
-// is written; (4) files of an earlier version of the unit that this one did
-// not rewrite are removed; (5) the pending record is removed. A crash before
-// (3) leaves a pending record without a ledger record: the next run in scope
-// removes the files it names. A crash after (3) leaves a committed unit.
+// files about to appear and the earlier units this one supersedes; (2) the
+// files are committed; (3) the ledger record is written, the commit point;
+// (4) files of an earlier version of the unit that this one did not rewrite
+// are removed; (5) the pending record is removed; (6) superseded units whose
+// objects are all converted again by now are removed (the rest when the run
+// ends). A crash before (3) leaves a pending record without a ledger record:
+// the next run in scope removes the files it names. A crash after (3) leaves
+// a committed unit whose record names what it superseded: the next run
+// removes those first. Nothing is committed once the lease may be lost.
 func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func() error) error {
 	k := r.cfg.Kind.Name()
+	if err := r.checkLease(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	rec.Supersedes = r.led.holders(rec.Objects, rec.ID)
+	r.mu.Unlock()
 	if err := writeRecord(ctx, r.cfg.Sink, pendingPath(k, rec.ID), rec); err != nil {
 		return fmt.Errorf("writing the pending record of unit %s: %w", rec.ID, err)
 	}
 	if err := publish(); err != nil {
 		return err
 	}
+	if err := r.checkLease(); err != nil {
+		return err
+	}
 	rec.Committed = time.Now().UTC()
 	if err := writeRecord(ctx, r.cfg.Sink, unitPath(k, rec.Group, rec.ID), rec); err != nil {
 		return fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err)
 	}
-	if old := r.led.units[rec.ID]; old != nil {
+	r.mu.Lock()
+	old := r.led.units[rec.ID]
+	r.mu.Unlock()
+	if old != nil {
 		keep := map[string]bool{}
 		for _, p := range rec.paths() {
 			keep[p] = true
@@ -770,12 +882,42 @@ func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func()
 		return fmt.Errorf("removing the pending record of unit %s: %w", rec.ID, err)
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.led.add(rec)
 	r.produced[rec.ID] = true
+	r.committed = append(r.committed, rec)
 	for _, o := range rec.Objects {
 		r.reconverted[o.Key] = true
 	}
-	r.mu.Unlock()
+	for _, id := range rec.Supersedes {
+		old := r.led.units[id]
+		if old == nil || r.produced[id] || !r.allReconverted(old) {
+			continue
+		}
+		if err := r.led.removeUnit(ctx, r.cfg.Sink, k, old); err != nil {
+			return err
+		}
+		r.tally.superseded()
+	}
 	return nil
+}
+
+// allReconverted reports whether this run has committed every object of u.
+func (r *runner) allReconverted(u *UnitRecord) bool {
+	for _, o := range u.Objects {
+		if !r.reconverted[o.Key] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLease fails once the run's lease may have expired.
+func (r *runner) checkLease() error {
+	if r.lease == nil {
+		return nil
+	}
+	return r.lease.check()
 }
 
 // runUnit converts a unit: one goroutine decodes its objects in order and

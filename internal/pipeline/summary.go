@@ -26,6 +26,9 @@ type Summary struct {
 	ChangedCount   int64    `json:"changed_count,omitempty"`
 	// SupersededUnits counts units of earlier runs this run replaced.
 	SupersededUnits int64 `json:"superseded_units,omitempty"`
+	// ObjectsGone counts objects converted by earlier runs, in this run's
+	// scope, that the source no longer lists; their rows are kept.
+	ObjectsGone int64 `json:"objects_gone,omitempty"`
 
 	BytesIn           int64 `json:"bytes_in"`           // as stored (compressed)
 	BytesUncompressed int64 `json:"bytes_uncompressed"` // after decompression
@@ -93,6 +96,12 @@ func (t *tally) changed(key string) {
 func (t *tally) superseded() {
 	t.mu.Lock()
 	t.s.SupersededUnits++
+	t.mu.Unlock()
+}
+
+func (t *tally) gone(n int64) {
+	t.mu.Lock()
+	t.s.ObjectsGone += n
 	t.mu.Unlock()
 }
 

@@ -20,16 +20,33 @@ import (
 
 // VerifyReport is what Verify found. OK means no problem of any kind.
 type VerifyReport struct {
-	Output  string         `json:"output"`
-	OK      bool           `json:"ok"`
-	Units   int            `json:"units"`
-	Files   int            `json:"files"`
-	Rows    int64          `json:"rows"`
-	Missing []string       `json:"missing,omitempty"` // in the ledger, not in the output
-	Extra   []string       `json:"extra,omitempty"`   // in the output, in no ledger record
-	Corrupt []VerifyIssue  `json:"corrupt,omitempty"` // unreadable, wrong size, rows or schema
-	Pending []string       `json:"pending,omitempty"` // units whose commit did not finish
-	Kinds   map[string]int `json:"kinds"`             // units per kind
+	Output  string        `json:"output"`
+	OK      bool          `json:"ok"`
+	Units   int           `json:"units"`
+	Files   int           `json:"files"`
+	Rows    int64         `json:"rows"`
+	Missing []string      `json:"missing,omitempty"` // in the ledger, not in the output
+	Extra   []string      `json:"extra,omitempty"`   // in the output, in no ledger record
+	Corrupt []VerifyIssue `json:"corrupt,omitempty"` // unreadable, wrong size, rows or schema
+	Pending []string      `json:"pending,omitempty"` // units whose commit did not finish
+	// Superseded are units a committed unit replaced whose removal did not
+	// finish (a run was stopped): the next run in their days removes them.
+	Superseded []string `json:"superseded,omitempty"`
+	// Overlaps are objects whose rows more than one committed unit holds:
+	// rows that are in the output twice.
+	Overlaps []VerifyOverlap `json:"overlaps,omitempty"`
+	Kinds    map[string]int  `json:"kinds"` // units per kind
+}
+
+// VerifyOverlap is a set of committed units that hold rows of the same
+// objects, with how to repair it.
+type VerifyOverlap struct {
+	Kind    string   `json:"kind"`
+	Day     string   `json:"day"` // the units' key date, or "nodate"
+	Units   []string `json:"units"`
+	Objects int      `json:"objects"`
+	Example string   `json:"example"` // one of the objects
+	Repair  string   `json:"repair"`
 }
 
 // VerifyIssue is one file's problem.
@@ -68,6 +85,23 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	byKind := map[string]*ledger{}
+	for _, u := range units {
+		l := byKind[u.Kind]
+		if l == nil {
+			l = &ledger{units: map[string]*UnitRecord{}, byKey: map[string][]*UnitRecord{}}
+			byKind[u.Kind] = l
+		}
+		l.add(u)
+	}
+	for kind, l := range byKind {
+		for _, u := range l.retired() {
+			rep.Superseded = append(rep.Superseded, u.ID)
+		}
+		rep.Overlaps = append(rep.Overlaps, overlapReport(kind, l)...)
+	}
+	sort.Strings(rep.Superseded)
+	sort.Slice(rep.Overlaps, func(i, j int) bool { return rep.Overlaps[i].Example < rep.Overlaps[j].Example })
 	expected := map[string]bool{}
 	for _, u := range units {
 		rep.Units++
@@ -106,8 +140,37 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	}
 	sort.Strings(rep.Missing)
 	sort.Strings(rep.Extra)
-	rep.OK = len(rep.Missing) == 0 && len(rep.Extra) == 0 && len(rep.Corrupt) == 0 && len(rep.Pending) == 0
+	rep.OK = len(rep.Missing) == 0 && len(rep.Extra) == 0 && len(rep.Corrupt) == 0 && len(rep.Pending) == 0 &&
+		len(rep.Superseded) == 0 && len(rep.Overlaps) == 0
 	return rep, nil
+}
+
+// overlapReport groups a kind's overlapping objects by the set of units
+// holding them.
+func overlapReport(kind string, l *ledger) []VerifyOverlap {
+	bySet := map[string]*VerifyOverlap{}
+	for key, ids := range l.overlaps() {
+		set := strings.Join(ids, ",")
+		o := bySet[set]
+		if o == nil {
+			day := l.units[ids[0]].Group
+			o = &VerifyOverlap{Kind: kind, Day: day, Units: ids, Example: key,
+				Repair: fmt.Sprintf("convert the key date %s again without --incremental (convert %s --in … --out … --from %s --to %s): the new unit replaces all of these", day, kind, day, day)}
+			if day == noDateGroup {
+				o.Repair = fmt.Sprintf("convert the same input again without --incremental (convert %s --in … --out …): the new units replace all of these", kind)
+			}
+			bySet[set] = o
+		}
+		o.Objects++
+		if key < o.Example {
+			o.Example = key
+		}
+	}
+	out := make([]VerifyOverlap, 0, len(bySet))
+	for _, o := range bySet {
+		out = append(out, *o)
+	}
+	return out
 }
 
 // checkParquet reads a file's footer and checks its magic, row count and
