@@ -190,6 +190,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	if err == nil {
 		r.reportGone()
+		if r.tally.listed() == 0 {
+			r.tally.warn(fmt.Sprintf("no objects under %s", cfg.Source))
+		}
 	}
 	if w, ok := cfg.Kind.(timeFallbackWarner); ok {
 		if n := r.tally.timeFallbackCount(); n > 0 {

@@ -99,6 +99,12 @@ func (t *tally) superseded() {
 	t.mu.Unlock()
 }
 
+func (t *tally) listed() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.ObjectsListed
+}
+
 func (t *tally) gone(n int64) {
 	t.mu.Lock()
 	t.s.ObjectsGone += n
