@@ -13,6 +13,35 @@
 // rejects file are committed together after its last object ended cleanly;
 // a run that fails leaves no file of an unfinished unit visible.
 //
+// # Exactly once
+//
+// The ledger under LedgerDir records, per committed unit, the source objects
+// it converted (key, size, ETag) and the files holding their rows. A local
+// object's key is its resolved absolute path, so the spelling of --in does
+// not change identity. A unit commits through a pending record, its files
+// and its ledger record (the commit point); the record also names the
+// earlier units it supersedes (those holding rows of the same objects), and
+// they are removed afterwards. Whoever finds a pending record without a
+// ledger record, or a superseded unit still present, finishes the job before
+// converting anything: after any crash, the next run, full or incremental,
+// ends with every record once. Verify reports units that hold the same
+// objects without one superseding the other.
+//
+// # Runs side by side
+//
+// Two runs must not change the same part of an output at once: one could
+// undo the other's pending commit, or both could commit the same objects
+// under different units. Each run therefore holds a lease on its Scope (key
+// days and work-item key ranges) in LedgerDir/<kind>/leases/. It writes its
+// lease, then lists the others, and withdraws with ErrOutputBusy when a live
+// one overlaps. With a listing that shows every write completed before it
+// began (S3, file systems), of two overlapping runs the later to announce
+// sees the earlier, so they never both go on; no conditional write is
+// needed. Leases are renewed every leaseRenew and die after LeaseTTL without
+// renewal, or at once when their process is gone on the same host. A run
+// commits nothing once its lease may have expired. Runs of disjoint days and
+// the items of one plan run side by side.
+//
 // # Concurrency and memory
 //
 // Objects are decoded by Config.Workers goroutines. Each object streams its
