@@ -43,7 +43,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, header func(i
 	} else {
 		// The flag package names flags with one dash; the README and the
 		// help use two.
-		for _, p := range []string{"for flag -", "for -", "argument: -", "syntax: -"} {
+		for _, p := range []string{"for flag -", "for -", "argument: -"} {
 			msg = strings.Replace(msg, p, p+"-", 1)
 		}
 	}

@@ -153,6 +153,8 @@ func TestVerifyWithoutLedgerFails(t *testing.T) {
 		require.Contains(t, stdout, `"error":"no ledger under `+dir)
 		require.Contains(t, stderr, "no ledger under "+dir)
 	}
+	_, stdout, _ = runCLI(t, "verify", "--out", parent)
+	require.Contains(t, stdout, "did you mean --out "+out+"?", "the tree one level down")
 	code, stdout, stderr = runCLI(t, "verify", "--out", filepath.Join(empty, "nosuch"))
 	require.NotEqual(t, exitOK, code)
 	require.Contains(t, stdout, `"ok":false`)

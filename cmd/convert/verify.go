@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"convert/internal/pipeline"
 	"convert/internal/storage"
@@ -71,6 +74,11 @@ func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		sink = &storage.LocalSink{Root: *out}
 	}
 	rep, err := pipeline.Verify(ctx, sink)
+	if errors.Is(err, pipeline.ErrNoLedger) && !isS3(*out) {
+		if trees := ledgerTreesBelow(*out); len(trees) > 0 {
+			err = fmt.Errorf("%w; did you mean --out %s?", err, strings.Join(trees, " or --out "))
+		}
+	}
 	res := verifyResult{VerifyReport: rep}
 	if err != nil {
 		res.Error = err.Error()
@@ -88,4 +96,20 @@ func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	log.Info("verified", "units", rep.Units, "files", rep.Files, "rows", rep.Rows)
 	return exitOK
+}
+
+// ledgerTreesBelow returns the directories right under dir that hold a
+// ledger: the output trees a --out one level too high meant.
+func ledgerTreesBelow(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var trees []string
+	for _, e := range entries {
+		if fi, err := os.Stat(filepath.Join(dir, e.Name(), pipeline.LedgerDir)); err == nil && fi.IsDir() && e.IsDir() {
+			trees = append(trees, filepath.Join(dir, e.Name()))
+		}
+	}
+	return trees
 }

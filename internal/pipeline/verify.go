@@ -77,7 +77,7 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 			rep.Extra = append(rep.Extra, p)
 		}
 		sort.Strings(rep.Extra)
-		return rep, fmt.Errorf("%w under %s (no %s/<kind>/units/ records): a mistyped path, or no unit was ever committed there",
+		return rep, fmt.Errorf("%w under %s (no %s/KIND/units/ records): a mistyped path, or no unit was ever committed there",
 			ErrNoLedger, sink, LedgerDir)
 	}
 	units, err := readRecords(ctx, sink, ledgerPaths)
