@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"convert/internal/bench"
 	"convert/internal/gen"
@@ -82,18 +83,26 @@ func (g *genFlags) generate(ctx context.Context, stderr io.Writer) error {
 	return os.WriteFile(marker, want, 0o644)
 }
 
-func parseKind(args []string, stderr io.Writer, usage string) (kindName, []string, bool) {
+// parseKind takes the log kind, the first argument of ddl, plan, gen and
+// bench. It returns the remaining arguments and -1, or the exit status when
+// the command is done: help printed (0) or a usage error reported (2).
+func parseKind(command string, args []string, stdout, stderr io.Writer, help func(io.Writer)) (kindName, []string, int) {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return "", nil, false
+		reportUsage(stderr, command, &usageError{msg: "missing the log kind: convert " + command + " flowlogs|cloudtrail|s3access …", flags: true})
+		return "", nil, exitUsage
 	}
-	switch k := kindName(args[0]); k {
-	case kindFlowLogs, kindS3Access, kindCloudTrail:
-		return k, args[1:], true
+	switch k := kindName(args[0]); {
+	case k == kindFlowLogs, k == kindS3Access, k == kindCloudTrail:
+		return k, args[1:], -1
+	case isHelp(args[0]):
+		help(stdout)
+		return "", nil, exitOK
+	case strings.HasPrefix(args[0], "-"):
+		reportUsage(stderr, command, &usageError{msg: "the log kind comes first: convert " + command + " flowlogs|cloudtrail|s3access [flags]", flags: true})
 	default:
-		fmt.Fprintf(stderr, "convert: unknown log kind %q\n\n%s", args[0], usage)
-		return "", nil, false
+		reportUsage(stderr, command, &usageError{msg: fmt.Sprintf("unknown log kind %q (want flowlogs, cloudtrail or s3access)", args[0]), flags: true})
 	}
+	return "", nil, exitUsage
 }
 
 const genUsage = `Usage: convert gen flowlogs|cloudtrail|s3access --dir DIR [--size 1GiB] [--seed 1] [--days 2] [--files N]
@@ -102,21 +111,27 @@ Writes realistic, deterministic logs in the AWS key layout (for trying and
 benchmarking convert without an AWS account).
 `
 
-func genCommand(ctx context.Context, args []string, stderr io.Writer) int {
-	kind, args, ok := parseKind(args, stderr, genUsage)
-	if !ok {
-		return exitUsage
-	}
+func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	g := genFlags{kind: kind}
+	var g genFlags
 	g.register(fs, "directory to write the logs to (required)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	header := func(w io.Writer) { fmt.Fprint(w, genUsage) }
+	kind, args, code := parseKind("gen", args, stdout, stderr, func(w io.Writer) { printHelp(fs, w, header) })
+	if code >= 0 {
+		return code
+	}
+	g.kind = kind
+	if err := parseFlags(fs, args, stdout, header); err != nil {
+		return usageExit(stderr, "gen", err)
+	}
+	if err := applyEnv(fs); err != nil {
+		return usageExit(stderr, "gen", err)
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, "gen", &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), flags: true})
 	}
 	if g.dir == "" {
-		fmt.Fprint(stderr, "convert gen: --dir is required\n\n"+genUsage)
-		return exitUsage
+		return usageExit(stderr, "gen", &usageError{msg: "--dir is required", flags: true})
 	}
 	if err := g.generate(ctx, stderr); err != nil {
 		fmt.Fprintln(stderr, "convert gen:", err)
@@ -134,20 +149,27 @@ conversion. Prints a report on stderr and JSON on stdout.
 `
 
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	kind, args, ok := parseKind(args, stderr, benchUsage)
-	if !ok {
-		return exitUsage
-	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	g := genFlags{kind: kind}
+	var g genFlags
 	g.register(fs, "directory of the generated logs (default: a folder under the temp dir named after the parameters)")
 	workers := fs.Int("workers", runtime.NumCPU(), "conversion workers, and files decompressed at once for the floor")
 	keep := fs.Bool("keep-output", false, "keep the Parquet output (printed path) instead of deleting it")
 	memoryLimit := byteSize(384 << 20)
 	fs.Var(&memoryLimit, "memory-limit", "soft memory limit for the Go runtime during the conversion (0: none)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	header := func(w io.Writer) { fmt.Fprint(w, benchUsage) }
+	kind, args, code := parseKind("bench", args, stdout, stderr, func(w io.Writer) { printHelp(fs, w, header) })
+	if code >= 0 {
+		return code
+	}
+	g.kind = kind
+	if err := parseFlags(fs, args, stdout, header); err != nil {
+		return usageExit(stderr, "bench", err)
+	}
+	if err := applyEnv(fs); err != nil {
+		return usageExit(stderr, "bench", err)
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, "bench", &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), flags: true})
 	}
 	if g.dir == "" {
 		g.dir = filepath.Join(os.TempDir(), fmt.Sprintf("convert-bench-%s-%s-seed%d-days%d", kind, formatBytes(int64(g.size)), g.seed, g.days))

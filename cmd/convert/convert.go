@@ -111,33 +111,25 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 
 // parseConvertFlags parses a conversion command line. Precedence: flags on
 // the command line, then the flags of the work item (--item/--plan), then
-// CONVERT_* environment variables, then defaults.
-func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*flag.FlagSet, *convertFlags, *pipeline.Item, *stores, int) {
+// CONVERT_* environment variables, then defaults. -h prints help on stdout
+// and returns flag.ErrHelp. On a usage error it still returns the flags as
+// far as they were parsed (the failure summary names --in and --out).
+func parseConvertFlags(ctx context.Context, kind kindName, args []string, stdout, stderr io.Writer, header func(io.Writer), extra func(*flag.FlagSet)) (*flag.FlagSet, *convertFlags, *pipeline.Item, *stores, error) {
 	fs := flag.NewFlagSet(string(kind), flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	c := &convertFlags{}
 	c.register(fs, kind)
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: convert %s --in PATH|s3://… --out PATH|s3://… [flags]\n\nFlags (each also from the environment variable CONVERT_<NAME>):\n", kind)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, nil, nil, exitOK
-		}
-		return nil, nil, nil, nil, exitUsage
+	if err := parseFlags(fs, args, stdout, header); err != nil {
+		return nil, c, nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "convert: unexpected argument %q\n", fs.Arg(0))
-		return nil, nil, nil, nil, exitUsage
+		return nil, c, nil, nil, &usageError{msg: fmt.Sprintf("unexpected argument %q (flags take the form --name value)", fs.Arg(0)), flags: true}
 	}
 	for _, name := range []string{"item", "plan", "item-index", "log-level", "region", "endpoint-url", "path-style", "expected-bucket-owner"} {
 		if err := applyEnvTo(fs, name); err != nil {
-			fmt.Fprintln(stderr, "convert:", err)
-			return nil, nil, nil, nil, exitUsage
+			return nil, c, nil, nil, &usageError{msg: err.Error()}
 		}
 	}
 	st := &stores{flags: c.s3, log: newLogger(stderr, c.logLevel)}
@@ -145,12 +137,10 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr
 	if c.item != "" || c.plan != "" {
 		var err error
 		if item, err = loadItem(ctx, st, c); err != nil {
-			fmt.Fprintln(stderr, "convert:", err)
-			return nil, nil, nil, nil, exitUsage
+			return nil, c, nil, nil, &usageError{msg: err.Error()}
 		}
 		if item.Kind != string(kind) {
-			fmt.Fprintf(stderr, "convert: the item is of kind %q, not %s\n", item.Kind, kind)
-			return nil, nil, nil, nil, exitUsage
+			return nil, c, nil, nil, usagef("the item is of kind %q, not %s", item.Kind, kind)
 		}
 		given := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -159,8 +149,7 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr
 		var ic convertFlags
 		ic.register(sub, kind)
 		if err := sub.Parse(item.Flags); err != nil {
-			fmt.Fprintln(stderr, "convert: the item's flags:", err)
-			return nil, nil, nil, nil, exitUsage
+			return nil, c, nil, nil, usagef("the item's flags: %v", err)
 		}
 		var setErr error
 		sub.Visit(func(f *flag.Flag) {
@@ -175,17 +164,29 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr
 			setErr = fs.Set("out", item.Out)
 		}
 		if setErr != nil {
-			fmt.Fprintln(stderr, "convert: the item's flags:", setErr)
-			return nil, nil, nil, nil, exitUsage
+			return nil, c, nil, nil, usagef("the item's flags: %v", setErr)
 		}
 	}
 	if err := applyEnv(fs); err != nil {
-		fmt.Fprintln(stderr, "convert:", err)
-		return nil, nil, nil, nil, exitUsage
+		return nil, c, nil, nil, &usageError{msg: err.Error()}
 	}
 	st.flags = c.s3
 	st.log = newLogger(stderr, c.logLevel)
-	return fs, c, item, st, -1
+	return fs, c, item, st, nil
+}
+
+// convertHeader is the start of a conversion command's help.
+func convertHeader(kind kindName) func(io.Writer) {
+	what := map[kindName]string{kindFlowLogs: "VPC Flow Logs", kindCloudTrail: "CloudTrail logs", kindS3Access: "S3 server access logs"}[kind]
+	return func(w io.Writer) {
+		fmt.Fprintf(w, `Usage: convert %s --in PATH|s3://… --out PATH|s3://… [flags]
+
+Converts %s into partitioned, Snappy-compressed Parquet under --out.
+Prints the run summary (one JSON object, also when the run fails) on stdout
+and logs on stderr. Exit status: 0 ok, 1 the run failed, 2 bad flags or
+arguments, 130/143 stopped by SIGINT/SIGTERM.
+`, kind, what)
+	}
 }
 
 // loadItem reads the work item of --item or of --plan and --item-index.
@@ -229,15 +230,17 @@ func loadItem(ctx context.Context, st *stores, c *convertFlags) (*pipeline.Item,
 }
 
 func convertCommand(ctx context.Context, kind kindName, args []string, stdout, stderr io.Writer) int {
-	_, c, item, st, code := parseConvertFlags(ctx, kind, args, stderr, nil)
-	if c == nil {
-		return code
+	_, c, item, st, err := parseConvertFlags(ctx, kind, args, stdout, stderr, convertHeader(kind), nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return failUsage(ctx, kind, c, nil, stdout, stderr, err)
 	}
 	log := newLogger(stderr, c.logLevel)
 	cfg, err := c.pipelineConfig(ctx, kind, st, item, log)
 	if err != nil {
-		log.Error("invalid arguments", "error", err)
-		return exitUsage
+		return failUsage(ctx, kind, c, st, stdout, stderr, err)
 	}
 	if c.memoryLimit > 0 {
 		debug.SetMemoryLimit(int64(c.memoryLimit))
@@ -248,8 +251,7 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	if c.cpuProfile != "" {
 		stop, err := startCPUProfile(c.cpuProfile)
 		if err != nil {
-			log.Error("invalid arguments", "error", err)
-			return exitUsage
+			return failUsage(ctx, kind, c, st, stdout, stderr, err)
 		}
 		defer stop()
 	}
@@ -268,14 +270,10 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 		err = fmt.Errorf("none of the item's %d objects was found under %s: wrong --in, or the objects were deleted", item.Objects, cfg.Source)
 		summary.Status, summary.Error = "failed", err.Error()
 	}
-	js, _ := json.Marshal(summary)
-	fmt.Fprintln(stdout, string(js))
-	if c.summaryOut != "" {
-		if werr := st.writeTo(context.WithoutCancel(ctx), c.summaryOut, append(js, '\n')); werr != nil {
-			log.Error("writing --summary-out", "error", werr)
-			if err == nil {
-				err = fmt.Errorf("writing --summary-out: %w", werr)
-			}
+	if werr := writeSummary(ctx, summary, c, st, stdout); werr != nil {
+		log.Error("writing --summary-out", "error", werr)
+		if err == nil {
+			err = werr
 		}
 	}
 	if err != nil {
@@ -286,6 +284,36 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 		"rejected", summary.RecordsRejected, "files", len(summary.OutputFiles),
 		"seconds", fmt.Sprintf("%.2f", summary.WallSeconds), "MB/s", fmt.Sprintf("%.1f", summary.MBPerSecond))
 	return exitOK
+}
+
+// writeSummary prints the run summary on stdout and, with --summary-out
+// (st is nil before the flags are fully parsed), writes it there too.
+func writeSummary(ctx context.Context, summary pipeline.Summary, c *convertFlags, st *stores, stdout io.Writer) error {
+	js, _ := json.Marshal(summary)
+	fmt.Fprintln(stdout, string(js))
+	if c == nil || c.summaryOut == "" || st == nil {
+		return nil
+	}
+	if err := st.writeTo(context.WithoutCancel(ctx), c.summaryOut, append(js, '\n')); err != nil {
+		return fmt.Errorf("writing --summary-out: %w", err)
+	}
+	return nil
+}
+
+// failUsage reports a conversion command that could not start: the reason
+// on stderr and, as the README promises for every failure, a summary with
+// status "failed" on stdout. The exit status is exitUsage.
+func failUsage(ctx context.Context, kind kindName, c *convertFlags, st *stores, stdout, stderr io.Writer, err error) int {
+	reportUsage(stderr, string(kind), err)
+	s := pipeline.Summary{Kind: string(kind), Status: "failed", Error: err.Error(), Balanced: true,
+		OutputFiles: []writer.FileInfo{}, Partitions: []string{}}
+	if c != nil {
+		s.Input, s.Output = c.in, c.out
+	}
+	if werr := writeSummary(ctx, s, c, st, stdout); werr != nil {
+		fmt.Fprintf(stderr, "convert %s: %v\n", kind, werr)
+	}
+	return exitUsage
 }
 
 // newKind builds the kind from the flags.
@@ -311,24 +339,29 @@ func (c *convertFlags) newKind(kind kindName) (pipeline.Kind, error) {
 
 func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *stores, item *pipeline.Item, log *slog.Logger) (pipeline.Config, error) {
 	var cfg pipeline.Config
-	if c.in == "" || c.out == "" {
-		return cfg, errors.New("--in and --out are required")
+	switch {
+	case c.in == "" && c.out == "":
+		return cfg, &usageError{msg: "--in and --out are required", flags: true}
+	case c.in == "":
+		return cfg, &usageError{msg: "--in is required: the logs to convert (a file, a directory or s3://bucket/prefix; or CONVERT_IN)", flags: true}
+	case c.out == "":
+		return cfg, &usageError{msg: "--out is required: where the Parquet goes (a directory or s3://bucket/prefix; or CONVERT_OUT)", flags: true}
 	}
 	if c.workers < 1 {
-		return cfg, errors.New("--workers must be at least 1")
+		return cfg, &usageError{msg: "--workers must be at least 1", flags: true}
 	}
 	if _, err := writer.ParseCompression(c.compression); err != nil {
-		return cfg, err
+		return cfg, &usageError{msg: "--compression: " + err.Error(), flags: true}
 	}
 	if c.partitionTime != "record" && c.partitionTime != "delivery" {
-		return cfg, fmt.Errorf("--partition-time must be record or delivery, not %q", c.partitionTime)
+		return cfg, &usageError{msg: fmt.Sprintf("--partition-time must be record or delivery, not %q", c.partitionTime), flags: true}
 	}
 	if !c.from.t.IsZero() && !c.to.t.IsZero() && c.to.t.Before(c.from.t) {
-		return cfg, errors.New("--to is before --from")
+		return cfg, usagef("--to %s is before --from %s", &c.to, &c.from)
 	}
 	k, err := c.newKind(kind)
 	if err != nil {
-		return cfg, err
+		return cfg, &usageError{msg: err.Error(), flags: true}
 	}
 	src, sink, err := st.open(ctx, c.in, c.out)
 	if err != nil {

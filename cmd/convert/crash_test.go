@@ -167,7 +167,12 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	require.Equal(t, exitSIGTERM, cmd.ProcessState.ExitCode(), logs.String())
 	require.Contains(t, logs.String(), "interrupted")
 	v := runBinary(t, nil, "verify", "--out", out)
-	require.Equal(t, 0, v.code, "only committed units are visible: %s", v.stdout)
+	if v.code != 0 && strings.Contains(v.stderr, "no ledger") {
+		// Stopped before the first commit: then nothing at all may be visible.
+		require.Empty(t, parquettest.Files(t, out, ".parquet"), "no unit committed, yet files are visible")
+	} else {
+		require.Equal(t, 0, v.code, "only committed units are visible: %s", v.stdout)
+	}
 	for _, f := range listAll(t, out) {
 		require.NotContains(t, f, ".tmp-", "no temporary file left")
 	}

@@ -28,13 +28,7 @@ enums, so that queries need not filter on them; without, they are injected.
 `
 
 func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, ddlUsage)
-		return exitUsage
-	}
-	kind := kindName(args[0])
 	fs := flag.NewFlagSet("ddl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	location := fs.String("location", "", "s3://bucket/prefix/ where the Parquet tree is (the --out of the conversion; required)")
 	table := fs.String("table", "", "table name (default: per kind, e.g. flow_logs_parquet)")
 	database := fs.String("database", "", "database (default: the query's current database)")
@@ -46,13 +40,22 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
 	var s3 s3Flags
 	s3.register(fs)
-	fs.Usage = func() { fmt.Fprint(stderr, ddlUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitUsage
+	header := func(w io.Writer) { fmt.Fprint(w, ddlUsage) }
+	kind, args, code := parseKind("ddl", args, stdout, stderr, func(w io.Writer) { printHelp(fs, w, header) })
+	if code >= 0 {
+		return code
+	}
+	if err := parseFlags(fs, args, stdout, header); err != nil {
+		return usageExit(stderr, "ddl", err)
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, "ddl", &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), flags: true})
 	}
 	if err := applyEnv(fs); err != nil {
-		fmt.Fprintln(stderr, "convert:", err)
-		return exitUsage
+		return usageExit(stderr, "ddl", err)
+	}
+	if *location == "" {
+		return usageExit(stderr, "ddl", &usageError{msg: "--location is required: the s3://bucket/prefix/ of the conversion's --out", flags: true})
 	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years}
@@ -62,8 +65,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if *fields != "" {
 			list, err := vpcflow.ParseFieldList(*fields)
 			if err != nil {
-				fmt.Fprintln(stderr, "convert ddl: --fields:", err)
-				return exitUsage
+				return usageExit(stderr, "ddl", &usageError{msg: "--fields: " + err.Error(), flags: true})
 			}
 			var cols []arrow.Field
 			for _, f := range list {
@@ -124,13 +126,6 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if cfg.Table == "" {
 			cfg.Table = "cloudtrail_logs_parquet"
 		}
-	default:
-		fmt.Fprintf(stderr, "convert ddl: unknown kind %q\n\n%s", kind, ddlUsage)
-		return exitUsage
-	}
-	if *location == "" {
-		fmt.Fprint(stderr, "convert ddl: --location is required\n\n"+ddlUsage)
-		return exitUsage
 	}
 	ddl, err := schema.AthenaDDL(cfg)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -28,13 +29,14 @@ Usage:
   convert ddl KIND --location s3://…              Athena DDL with partition projection
   convert plan KIND --in s3://… --out s3://…      split a backfill into work items
   convert verify --out PATH                       check an output tree against its ledger
-  convert gen flowlogs --dir DIR [--size 1GiB]     generate realistic sample logs
-  convert bench flowlogs [--size 1GiB]             measure MB/s, ratio to gunzip, peak RSS
-  convert version
+  convert gen flowlogs --dir DIR [--size 1GiB]    generate realistic sample logs
+  convert bench flowlogs [--size 1GiB]            measure MB/s, ratio to gunzip, peak RSS
+  convert version                                 this convert's version (not ImageMagick's convert)
 
 --in and --out take local paths or s3://bucket/prefix URLs. Run
-"convert <command> -h" for a command's flags. Every flag --name can also be set
-with the environment variable CONVERT_NAME (flags win).
+"convert <command> -h" (or "convert help <command>") for a command's flags.
+Every flag --name can also be set with the environment variable CONVERT_NAME
+(flags win).
 `
 )
 
@@ -50,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usageSummary)
 		return exitUsage
 	}
+	if args[0] == "help" && len(args) > 1 {
+		args = []string{args[1], "-h"} // convert help flowlogs = convert flowlogs -h
+	}
 	ctx, stop, sig := signalContext()
 	defer stop()
 
@@ -64,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "verify":
 		code = verifyCommand(ctx, args[1:], stdout, stderr)
 	case "gen":
-		code = genCommand(ctx, args[1:], stderr)
+		code = genCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		code = benchCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
@@ -74,7 +79,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usageSummary)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "convert: unknown command %q\n\n%s", args[0], usageSummary)
+		msg := fmt.Sprintf("convert: unknown command %q", args[0])
+		if s := nearestCommand(args[0]); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		fmt.Fprintf(stderr, "%s\nRun \"convert help\" for the commands.\n", msg)
 		return exitUsage
 	}
 	if code == exitFailed {
@@ -86,6 +95,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+var commands = []string{"flowlogs", "cloudtrail", "s3access", "ddl", "plan", "verify", "gen", "bench", "version", "help"}
+
+// nearestCommand returns the command a mistyped one most likely meant, or "".
+func nearestCommand(name string) string {
+	best, bestDist := "", 3
+	for _, c := range commands {
+		if d := editDistance(strings.ToLower(name), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
 }
 
 // signalContext is cancelled by SIGINT or SIGTERM; sig reports which arrived.

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 
 	"convert/internal/pipeline"
@@ -21,23 +23,30 @@ carried into every item.
 `
 
 func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	kind, args, ok := parseKind(args, stderr, planUsage)
-	if !ok {
-		return exitUsage
+	kind, args, code := parseKind("plan", args, stdout, stderr, func(w io.Writer) {
+		fmt.Fprint(w, planUsage)
+		fmt.Fprintln(w, "\nRun \"convert plan KIND -h\" for the flags (those of \"convert KIND\" and --target-bytes, --plan-out).")
+	})
+	if code >= 0 {
+		return code
 	}
 	target := byteSize(2 << 30)
 	var planOut string
-	fs, c, _, st, code := parseConvertFlags(ctx, kind, args, stderr, func(fs *flag.FlagSet) {
+	fs, c, _, st, err := parseConvertFlags(ctx, kind, args, stdout, stderr, func(w io.Writer) { fmt.Fprint(w, planUsage) }, func(fs *flag.FlagSet) {
 		fs.Var(&target, "target-bytes", "input bytes (as stored) per work item")
 		fs.StringVar(&planOut, "plan-out", "", "write the plan to this file or s3:// URL instead of stdout")
 	})
-	if c == nil {
-		return code
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		reportUsage(stderr, "plan "+string(kind), err)
+		return exitUsage
 	}
 	log := newLogger(stderr, c.logLevel)
 	cfg, err := c.pipelineConfig(ctx, kind, st, nil, log)
 	if err != nil {
-		log.Error("invalid arguments", "error", err)
+		reportUsage(stderr, "plan "+string(kind), err)
 		return exitUsage
 	}
 	prefixes, err := prune(ctx, cfg.Source, kind, &cfg, nil)

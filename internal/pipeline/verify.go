@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -57,10 +58,17 @@ type VerifyIssue struct {
 
 var parquetMagic = []byte("PAR1")
 
+// ErrNoLedger is Verify's error for a tree without a single ledger or
+// pending record: an empty or mistyped path, or a tree convert did not write,
+// must not pass as verified.
+var ErrNoLedger = errors.New("no ledger")
+
 // Verify checks an output tree against its ledger: every file a committed
 // unit names exists with its size, is Parquet with a readable footer, the
 // row count the ledger recorded and the columns of its kind; every Parquet
 // file and rejects file belongs to a committed unit; no commit is pending.
+// A tree without any ledger record is an error (ErrNoLedger), with the
+// report of what was found there.
 func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	rep := VerifyReport{Output: sink.String(), Kinds: map[string]int{}}
 	var ledgerPaths, pendingPaths []string
@@ -80,6 +88,14 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	})
 	if err != nil {
 		return rep, fmt.Errorf("listing %s: %w", sink, err)
+	}
+	if len(ledgerPaths) == 0 && len(pendingPaths) == 0 {
+		for p := range present {
+			rep.Extra = append(rep.Extra, p)
+		}
+		sort.Strings(rep.Extra)
+		return rep, fmt.Errorf("%w under %s (no %s/KIND/units/ records): a mistyped path, or no unit was ever committed there",
+			ErrNoLedger, sink, LedgerDir)
 	}
 	units, err := readRecords(ctx, sink, ledgerPaths)
 	if err != nil {
