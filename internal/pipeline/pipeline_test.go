@@ -386,7 +386,7 @@ func TestRejectRatioOfSmallUnitsCountsInTheRun(t *testing.T) {
 	require.ErrorContains(t, err, "--max-reject-ratio")
 	require.Equal(t, int64(1), s.ObjectsRead, "the retry converts the object again")
 	rep, err := Verify(context.Background(), &storage.LocalSink{Root: out})
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ErrNoLedger, "no unit kept")
 	require.Zero(t, rep.Units)
 }
 
