@@ -146,7 +146,7 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stderr
 		var err error
 		if item, err = loadItem(ctx, st, c); err != nil {
 			fmt.Fprintln(stderr, "convert:", err)
-			return nil, nil, nil, nil, exitUsage
+			return nil, nil, nil, nil, argumentStatus(err)
 		}
 		if item.Kind != string(kind) {
 			fmt.Fprintf(stderr, "convert: the item is of kind %q, not %s\n", item.Kind, kind)
@@ -237,7 +237,7 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	cfg, err := c.pipelineConfig(ctx, kind, st, item, log)
 	if err != nil {
 		log.Error("invalid arguments", "error", err)
-		return exitUsage
+		return argumentStatus(err)
 	}
 	if c.memoryLimit > 0 {
 		debug.SetMemoryLimit(int64(c.memoryLimit))
@@ -280,7 +280,7 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	}
 	if err != nil {
 		log.Error("conversion failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	log.Info("done", "records_read", summary.RecordsRead, "written", summary.RecordsWritten,
 		"rejected", summary.RecordsRejected, "files", len(summary.OutputFiles),
@@ -355,10 +355,14 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 		itemPrefixes = pipeline.ItemPrefixes(*item)
 	}
 	if _, err := prune(ctx, src, kind, &cfg, itemPrefixes); err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("%w: %w", errListing, err)
 	}
 	return cfg, nil
 }
+
+// errListing marks an error of the listing that prunes the input: the
+// arguments were fine, the run failed.
+var errListing = errors.New("listing the input")
 
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)

@@ -94,7 +94,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			parts, err := outputPartitions(ctx, st, *out)
 			if err != nil {
 				fmt.Fprintln(stderr, "convert ddl:", err)
-				return exitFailed
+				return failureStatus(err)
 			}
 			found := map[string]map[string]bool{"account": {}, "region": {}}
 			for _, p := range parts {
@@ -147,7 +147,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		parts, err := outputPartitions(ctx, st, *out)
 		if err != nil {
 			fmt.Fprintln(stderr, "convert ddl:", err)
-			return exitFailed
+			return failureStatus(err)
 		}
 		stmts, err := schema.AddPartitionsDDL(*database, cfg.Table, *location, parts)
 		if err != nil {

@@ -38,12 +38,12 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	cfg, err := c.pipelineConfig(ctx, kind, st, nil, log)
 	if err != nil {
 		log.Error("invalid arguments", "error", err)
-		return exitUsage
+		return argumentStatus(err)
 	}
 	prefixes, err := prune(ctx, cfg.Source, kind, &cfg, nil)
 	if err != nil {
 		log.Error("planning failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	var flags []string
 	fs.Visit(func(f *flag.Flag) {
@@ -55,7 +55,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		In: c.in, Out: c.out, Flags: flags})
 	if err != nil {
 		log.Error("planning failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	var total int64
 	for i := range items {
@@ -74,7 +74,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		stdout.Write(data)
 	} else if err := st.writeTo(ctx, planOut, data); err != nil {
 		log.Error("writing the plan", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	log.Info("planned", "items", len(items), "bytes", total, "target_bytes", int64(target), "out", planOut)
 	return exitOK

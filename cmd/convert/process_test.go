@@ -138,7 +138,7 @@ func TestUnreachableEndpointFailsQuickly(t *testing.T) {
 	start := time.Now()
 	r := runBinary(t, []string{"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_REGION=cn-north-1"},
 		"flowlogs", "--in", "s3://src/", "--out", t.TempDir(), "--endpoint-url", "http://127.0.0.1:1", "--path-style")
-	require.Equal(t, exitFailed, r.code)
+	require.Equal(t, exitTempFail, r.code, "a refused connection may well succeed later")
 	require.Less(t, time.Since(start), 30*time.Second)
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	require.Contains(t, lines[len(lines)-1], "127.0.0.1:1")

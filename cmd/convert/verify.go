@@ -66,7 +66,7 @@ func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	switch {
 	case err != nil:
 		log.Error("verify failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	case !rep.OK:
 		log.Error("verify found problems", "missing", len(rep.Missing), "extra", len(rep.Extra),
 			"corrupt", len(rep.Corrupt), "pending", len(rep.Pending))
