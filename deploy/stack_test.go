@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -454,8 +453,6 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(data)
 }
-
-var motoListening = regexp.MustCompile(`Running on http://127\.0\.0\.1:\d+`)
 
 // startMoto starts moto_server on a free loopback port and stops it when
 // the test ends.
