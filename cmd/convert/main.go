@@ -119,8 +119,8 @@ var errInterrupted = errors.New("interrupted")
 
 // failureStatus is the exit status of a run that failed with err:
 // exitTempFail when a retry may succeed, exitFailed when it cannot help.
-// Every command maps its run's error here, so a new transient cause is one
-// more case.
+// Every command maps its run's error here, so a new transient cause (another
+// run holding the output's lease, say) is one more condition in the case.
 func failureStatus(err error) int {
 	switch {
 	case storage.IsTransient(err):
