@@ -88,7 +88,7 @@ func TestFilledForChina(t *testing.T) {
 		"OutputBucket": "flow-logs-parquet", "OutputPrefix": "flowlogs/",
 		"Kind": "flowlogs", "Cluster": "convert", "TaskDefinition": "convert",
 		"SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1", "SecurityGroupIds": "sg-0123456789abcdef0",
-		"AssignPublicIp": "DISABLED", "LogGroup": "/ecs/convert",
+		"AssignPublicIp": "DISABLED", "LogGroup": "/ecs/convert", "BackfillItemBytes": "2GiB",
 		"SourceKmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		"OutputKmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab",
 	}

@@ -213,6 +213,7 @@ var chinaSubstitutions = map[string]string{
 	"TaskDefinition": "arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/convert-flowlogs:1", "Kind": "flowlogs",
 	"OutputBucket": "my-flow-logs-parquet", "OutputPrefix": "flowlogs/", "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
 	"SecurityGroupIds": "sg-0123456789abcdef0", "AssignPublicIp": "DISABLED", "LogGroup": "/ecs/convert-flowlogs",
+	"BackfillItemBytes": "2GiB",
 }
 
 // TestASLValidator validates both state machines, filled as the stack
