@@ -86,9 +86,11 @@ func TestFilledForChina(t *testing.T) {
 		"ImageUri":     "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/convert:1.0.0",
 		"SourceBucket": "flow-logs-src", "SourcePrefix": "AWSLogs/",
 		"OutputBucket": "flow-logs-parquet", "OutputPrefix": "flowlogs/",
-		"Kind": "flowlogs", "Cluster": "convert", "SubnetId": "subnet-0123456789abcdef0",
-		"SecurityGroupId": "sg-0123456789abcdef0",
-		"KmsKeyArn":       "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"Kind": "flowlogs", "Cluster": "convert", "TaskDefinition": "convert",
+		"SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1", "SecurityGroupIds": "sg-0123456789abcdef0",
+		"AssignPublicIp": "DISABLED", "LogGroup": "/ecs/convert", "BackfillItemBytes": "2GiB",
+		"SourceKmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"OutputKmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab",
 	}
 	arnPattern := regexp.MustCompile(`^arn:aws-cn:[a-z0-9-]+:(cn-north-1)?:(123456789012|aws)?:\S+$`)
 	for _, path := range jsonFiles(t) {
@@ -344,7 +346,7 @@ func TestFilesAgree(t *testing.T) {
 			if res, _ := o["Resource"].(string); strings.HasSuffix(res, ":ecs:runTask.sync") {
 				tasks++
 				params := o["Parameters"].(map[string]any)
-				require.Equal(t, family, params["TaskDefinition"], "%s", path)
+				require.Equal(t, "${TaskDefinition}", params["TaskDefinition"], "%s: README: ${TaskDefinition} is the family %s", path, family)
 				require.Equal(t, "FARGATE", params["LaunchType"], "%s", path)
 				for _, co := range listField(params["Overrides"].(map[string]any), "ContainerOverrides") {
 					require.Equal(t, container["name"], co.(map[string]any)["Name"], "%s", path)
@@ -352,7 +354,7 @@ func TestFilesAgree(t *testing.T) {
 			}
 		})
 	}
-	require.Equal(t, 4, tasks, "daily convert, backfill plan, item and verify")
+	require.Equal(t, 7, tasks, "daily convert and its last try; backfill plan, item (each with a last try) and verify")
 
 	policy := decodeFile(t, "iam-state-machine-role-policy.json").(map[string]any)
 	statements := map[string]map[string]any{}

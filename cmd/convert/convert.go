@@ -137,7 +137,7 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stdout
 	if c.item != "" || c.plan != "" {
 		var err error
 		if item, err = loadItem(ctx, st, c); err != nil {
-			return nil, c, nil, nil, &usageError{msg: err.Error()}
+			return nil, c, nil, nil, &usageError{msg: err.Error(), err: err}
 		}
 		if item.Kind != string(kind) {
 			return nil, c, nil, nil, usagef("the item is of kind %q, not %s", item.Kind, kind)
@@ -278,7 +278,7 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 	}
 	if err != nil {
 		log.Error("conversion failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	log.Info("done", "records_read", summary.RecordsRead, "written", summary.RecordsWritten,
 		"rejected", summary.RecordsRejected, "files", len(summary.OutputFiles),
@@ -313,7 +313,7 @@ func failUsage(ctx context.Context, kind kindName, c *convertFlags, st *stores, 
 	if werr := writeSummary(ctx, s, c, st, stdout); werr != nil {
 		fmt.Fprintf(stderr, "convert %s: %v\n", kind, werr)
 	}
-	return exitUsage
+	return argumentStatus(err)
 }
 
 // newKind builds the kind from the flags.
@@ -388,10 +388,14 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 		itemPrefixes = pipeline.ItemPrefixes(*item)
 	}
 	if _, err := prune(ctx, src, kind, &cfg, itemPrefixes); err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("%w: %w", errListing, err)
 	}
 	return cfg, nil
 }
+
+// errListing marks an error of the listing that prunes the input: the
+// arguments were fine, the run failed.
+var errListing = errors.New("listing the input")
 
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)

@@ -25,6 +25,8 @@ PARTITION is ever needed. --no-projection prints the plain table and, with --out
 the ALTER TABLE ADD PARTITION statements for the partitions that output tree holds.
 For cloudtrail, --out (or --accounts/--regions) lists the accounts and regions as
 enums, so that queries need not filter on them; without, they are injected.
+--format cloudformation prints the same table as an AWS::Glue::Table resource
+(--location optional: by default it refers to the stack of deploy/convert.yaml).
 `
 
 func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,6 +40,9 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
 	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
 	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
+	format := fs.String("format", "sql", "sql (CREATE EXTERNAL TABLE) or cloudformation (the AWS::Glue::Table resource, as deploy/convert.yaml holds it)")
+	resource := fs.String("resource", "", "cloudformation: the resource's logical id (default: per kind, e.g. FlowLogsTable)")
+	condition := fs.String("condition", "", "cloudformation: the resource's Condition")
 	var s3 s3Flags
 	s3.register(fs)
 	header := func(w io.Writer) { fmt.Fprint(w, ddlUsage) }
@@ -53,9 +58,6 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if err := applyEnv(fs); err != nil {
 		return usageExit(stderr, "ddl", err)
-	}
-	if *location == "" {
-		return usageExit(stderr, "ddl", &usageError{msg: "--location is required: the s3://bucket/prefix/ of the conversion's --out", flags: true})
 	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years}
@@ -96,7 +98,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			parts, err := outputPartitions(ctx, st, *out)
 			if err != nil {
 				fmt.Fprintln(stderr, "convert ddl:", err)
-				return exitFailed
+				return failureStatus(err)
 			}
 			found := map[string]map[string]bool{"account": {}, "region": {}}
 			for _, p := range parts {
@@ -127,6 +129,16 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			cfg.Table = "cloudtrail_logs_parquet"
 		}
 	}
+	switch *format {
+	case "sql":
+	case "cloudformation":
+		return ddlCloudFormation(cfg, cfnTable{logicalID: *resource, condition: *condition, database: *database, location: *location}, kind, stdout, stderr)
+	default:
+		return usageExit(stderr, "ddl", &usageError{msg: fmt.Sprintf("--format must be sql or cloudformation, not %q", *format), flags: true})
+	}
+	if *location == "" {
+		return usageExit(stderr, "ddl", &usageError{msg: "--location is required: the s3://bucket/prefix/ of the conversion's --out", flags: true})
+	}
 	ddl, err := schema.AthenaDDL(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "convert ddl:", err)
@@ -142,7 +154,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		parts, err := outputPartitions(ctx, st, *out)
 		if err != nil {
 			fmt.Fprintln(stderr, "convert ddl:", err)
-			return exitFailed
+			return failureStatus(err)
 		}
 		stmts, err := schema.AddPartitionsDDL(*database, cfg.Table, *location, parts)
 		if err != nil {
@@ -154,6 +166,21 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stdout, strings.TrimRight(stmts, ";\n")+";")
 		}
 	}
+	return exitOK
+}
+
+// ddlCloudFormation prints the AWS::Glue::Table resource of cfg. Without
+// --location and --database it refers to the stack of deploy/convert.yaml.
+func ddlCloudFormation(cfg schema.DDLConfig, at cfnTable, kind kindName, stdout, stderr io.Writer) int {
+	if at.logicalID == "" {
+		at.logicalID = cfnLogicalIDs[kind]
+	}
+	table, err := schema.GlueTableOf(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "convert ddl:", err)
+		return exitUsage
+	}
+	fmt.Fprint(stdout, cloudFormationTable(table, at))
 	return exitOK
 }
 

@@ -11,13 +11,18 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"convert/internal/pipeline"
+	"convert/internal/storage"
 )
 
-// Exit statuses.
+// Exit statuses (README "Exit statuses"; the state machines in deploy/
+// retry only exitTempFail).
 const (
 	exitOK       = 0
-	exitFailed   = 1   // the run failed; the reason is the last log line
+	exitFailed   = 1   // the run failed for a reason no retry fixes (bad input, too many rejects, no partition date); the reason is the last log line
 	exitUsage    = 2   // bad flags or arguments
+	exitTempFail = 75  // EX_TEMPFAIL: a transient failure (storage or network, after the SDK's retries); a later run may succeed
 	exitSIGINT   = 130 // interrupted; nothing partial is visible
 	exitSIGTERM  = 143 // stopped (ECS stop, Spot reclaim); nothing partial is visible
 	usageSummary = `convert turns AWS logs into partitioned, Athena-ready Parquet.
@@ -86,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s\nRun \"convert help\" for the commands.\n", msg)
 		return exitUsage
 	}
-	if code == exitFailed {
+	if code == exitFailed || code == exitTempFail {
 		switch sig() {
 		case syscall.SIGTERM:
 			return exitSIGTERM
@@ -134,3 +139,25 @@ func signalContext() (ctx context.Context, stop func(), sig func() os.Signal) {
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// failureStatus is the exit status of a run that failed with err:
+// exitTempFail when a retry may succeed, exitFailed when it cannot help.
+// Every command maps its run's error here. Another run holding a lease on the
+// same part of the output is transient too: retry once it has finished.
+func failureStatus(err error) int {
+	switch {
+	case storage.IsTransient(err), errors.Is(err, pipeline.ErrOutputBusy):
+		return exitTempFail
+	}
+	return exitFailed
+}
+
+// argumentStatus is the exit status of an error met while reading the
+// arguments: exitUsage, unless the error is transient (reading a plan or
+// work item from S3) or the listing that prunes the input failed.
+func argumentStatus(err error) int {
+	if code := failureStatus(err); code == exitTempFail || errors.Is(err, errListing) {
+		return code
+	}
+	return exitUsage
+}

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -146,4 +148,21 @@ func TestDDLCommand(t *testing.T) {
 		code, _, _ := runCLI(t, args...)
 		require.Equal(t, exitUsage, code, "%q", args)
 	}
+}
+
+// TestBusyOutputIsTransient: a run refused because another run holds the
+// output's lease exits 75, so that schedulers retry it later.
+func TestBusyOutputIsTransient(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, pipeline.LedgerDir, "flowlogs", "leases")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	lease := fmt.Sprintf(`{"id":"0123","host":"another-host","pid":1,"input":"s3://src/","started":%q,"expires":%q}`,
+		time.Now().UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "0123.json"), []byte(lease), 0o644))
+	code, stdout, stderr := runCLI(t, "flowlogs", "--in", flowTestdata, "--out", out)
+	require.Equal(t, exitTempFail, code, stderr)
+	s := summaryOf(t, stdout)
+	require.Equal(t, "failed", s.Status)
+	require.Contains(t, s.Error, "another-host")
+	require.Zero(t, s.ObjectsRead)
 }

@@ -47,12 +47,12 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	cfg, err := c.pipelineConfig(ctx, kind, st, nil, log)
 	if err != nil {
 		reportUsage(stderr, "plan "+string(kind), err)
-		return exitUsage
+		return argumentStatus(err)
 	}
 	prefixes, err := prune(ctx, cfg.Source, kind, &cfg, nil)
 	if err != nil {
 		log.Error("planning failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	var flags []string
 	fs.Visit(func(f *flag.Flag) {
@@ -64,7 +64,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		In: c.in, Out: c.out, Flags: flags})
 	if err != nil {
 		log.Error("planning failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	var total int64
 	for i := range items {
@@ -83,7 +83,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		stdout.Write(data)
 	} else if err := st.writeTo(ctx, planOut, data); err != nil {
 		log.Error("writing the plan", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	}
 	log.Info("planned", "items", len(items), "bytes", total, "target_bytes", int64(target), "out", planOut)
 	return exitOK

@@ -121,7 +121,8 @@ func (st *stores) open(ctx context.Context, in, out string) (storage.Source, sto
 
 // prune restricts an S3 source to the day prefixes of --from/--to, or to a
 // work item's prefixes, so that it does not list everything. It returns the
-// prefixes listed (for planning).
+// prefixes listed (for planning). When no day of the range has objects, it
+// replaces cfg.Source by one that lists nothing.
 func prune(ctx context.Context, src storage.Source, kind kindName, cfg *pipeline.Config, itemPrefixes []string) ([]string, error) {
 	s, ok := src.(*storage.S3Source)
 	if !ok {
@@ -140,12 +141,20 @@ func prune(ctx context.Context, src storage.Source, kind kindName, cfg *pipeline
 		return []string{base}, err
 	}
 	if len(prefixes) == 0 {
-		// Nothing in range: list an impossible prefix rather than everything.
-		prefixes = []string{base + "\x00none"}
+		// Nothing in range: list nothing (an empty Prefixes would list
+		// everything, and no key prefix is sure to match nothing).
+		cfg.Source = noObjects{s}
+		return nil, nil
 	}
 	s.Prefixes = prefixes
 	return prefixes, nil
 }
+
+// noObjects is a source with no object in the run's range: it lists
+// nothing and is named as the input it restricts.
+type noObjects struct{ storage.Source }
+
+func (noObjects) List(context.Context, func(storage.Object) error) error { return nil }
 
 // skipDir tells DayPrefixes which directories of an AWSLogs tree hold other
 // services' logs.

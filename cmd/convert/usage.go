@@ -13,9 +13,11 @@ import (
 type usageError struct {
 	msg   string
 	flags bool
+	err   error // the cause, if any: a transient one changes the exit status
 }
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 

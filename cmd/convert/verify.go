@@ -89,7 +89,7 @@ func verifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	switch {
 	case err != nil:
 		log.Error("verify failed", "error", err)
-		return exitFailed
+		return failureStatus(err)
 	case !rep.OK:
 		for _, o := range rep.Overlaps {
 			log.Error("rows are in the output twice", "kind", o.Kind, "day", o.Day, "units", o.Units,
