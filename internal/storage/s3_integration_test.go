@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +33,7 @@ func TestS3(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			srv := s3test.Start(t, scheme == "https")
 			t.Run("ListPages", func(t *testing.T) { testS3ListPages(t, srv) })
+			t.Run("HiddenKeys", func(t *testing.T) { testS3HiddenKeys(t, srv) })
 			t.Run("OpenResumes", func(t *testing.T) { testS3OpenResumes(t, srv) })
 			t.Run("ResumeLimit", func(t *testing.T) { testS3ResumeLimit(t, srv) })
 			t.Run("StalledBody", func(t *testing.T) { testS3StalledBody(t, srv) })
@@ -154,6 +157,57 @@ func testS3ListPages(t *testing.T, srv *s3test.Server) {
 
 	stop := fmt.Errorf("stop")
 	require.ErrorIs(t, (&S3Source{Client: e.client, Bucket: "list"}).List(context.Background(), func(Object) error { return stop }), stop)
+}
+
+// testS3HiddenKeys checks that S3Source skips the keys LocalSource skips:
+// the same tree, on disk and in a bucket, lists the same objects.
+func testS3HiddenKeys(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "hidden", nil)
+	root := t.TempDir()
+	for _, rel := range []string{
+		"in/a.log", "in/.a.log.swp", "in/.staging/b.log", "in/2024/.tmp-c.log",
+		"in/2024/05/d.log.gz", "in/2024/05/.e/f.log", "in/g.h/i.log", ".top.log", "top.log",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(rel), 0o644))
+	}
+	srv.Upload(t, e.bucket, root)
+	want := []string{"in/2024/05/d.log.gz", "in/a.log", "in/g.h/i.log"}
+
+	for _, prefix := range []string{"in", "in/"} {
+		var local []string
+		require.NoError(t, (&LocalSource{Root: filepath.Join(root, "in")}).List(context.Background(), func(o Object) error {
+			rel, err := filepath.Rel(root, filepath.FromSlash(o.Key))
+			require.NoError(t, err)
+			local = append(local, filepath.ToSlash(rel))
+			return nil
+		}))
+		require.Equal(t, want, local, "local")
+		var remote []string
+		src := &S3Source{Client: e.client, Bucket: e.bucket, Prefix: prefix}
+		require.NoError(t, src.List(context.Background(), func(o Object) error { remote = append(remote, o.Key); return nil }))
+		require.Equal(t, want, remote, "S3 with prefix %q", prefix)
+		dirs, err := src.Dirs(context.Background(), "in/")
+		require.NoError(t, err)
+		require.Equal(t, []string{"in/2024/", "in/g.h/"}, dirs)
+	}
+	// The whole bucket, and day prefixes below a hidden directory.
+	var all []string
+	require.NoError(t, (&S3Source{Client: e.client, Bucket: e.bucket}).List(context.Background(), func(o Object) error {
+		all = append(all, o.Key)
+		return nil
+	}))
+	require.Equal(t, append(slices.Clone(want), "top.log"), all)
+	src := &S3Source{Client: e.client, Bucket: e.bucket, Prefix: "in", Prefixes: []string{"in/2024/05/"}}
+	var day []string
+	require.NoError(t, src.List(context.Background(), func(o Object) error { day = append(day, o.Key); return nil }))
+	require.Equal(t, []string{"in/2024/05/d.log.gz"}, day)
+	// A hidden object named as the input itself is read, as a local file is.
+	var named []string
+	require.NoError(t, (&S3Source{Client: e.client, Bucket: e.bucket, Prefix: "in/.a.log.swp"}).List(context.Background(),
+		func(o Object) error { named = append(named, o.Key); return nil }))
+	require.Equal(t, []string{"in/.a.log.swp"}, named)
 }
 
 // getCutter cuts the bodies of the first len(cuts) GetObject responses for

@@ -222,6 +222,28 @@ func TestInScope(t *testing.T) {
 	}
 }
 
+func TestHiddenBelow(t *testing.T) {
+	tests := []struct {
+		prefix, key string
+		want        bool
+	}{
+		{"", "a/b.log", false},
+		{"", ".a", true},
+		{"", "a/.b/c", true},
+		{"logs", "logs/x/.y.log", true},
+		{"logs", "logs/.tmp/x.log", true},
+		{"logs", "logs/x.y/z.log", false},
+		{"logs/", "logs/.x", true},
+		{"logs/.cache", "logs/.cache", false}, // named explicitly
+		{"logs/.cache", "logs/.cache/x", false},
+		{".logs/", ".logs/a", false},
+		{"logs/", "logs/a./b", false},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, hiddenBelow(tc.prefix, tc.key), "hiddenBelow(%q, %q)", tc.prefix, tc.key)
+	}
+}
+
 func TestS3SourcePrefixes(t *testing.T) {
 	s := &S3Source{Prefix: "logs", Prefixes: []string{"logs/2024/05/02/", "logs/2024/05/01/", "logs/2024/05/01/x", "logs/2024/05/0"}}
 	got, err := s.listPrefixes()
