@@ -44,6 +44,7 @@ func TestS3(t *testing.T) {
 			t.Run("Abort", func(t *testing.T) { testS3Abort(t, srv) })
 			t.Run("FailedPart", func(t *testing.T) { testS3FailedPart(t, srv) })
 			t.Run("FailedComplete", func(t *testing.T) { testS3FailedComplete(t, srv) })
+			t.Run("LostCreateResponses", func(t *testing.T) { testS3LostCreateResponses(t, srv) })
 			t.Run("SinkListOpenRemove", func(t *testing.T) { testS3SinkListOpenRemove(t, srv) })
 			t.Run("Throttling", func(t *testing.T) { testS3Throttling(t, srv) })
 			t.Run("OwnerAndSSEHeaders", func(t *testing.T) { testS3OwnerAndSSEHeaders(t, srv) })
@@ -646,6 +647,111 @@ func testS3FailedComplete(t *testing.T, srv *s3test.Server) {
 	require.ErrorIs(t, f.Commit(), context.Canceled)
 	require.False(t, e.exists(t, "w"))
 	require.Empty(t, e.pendingUploads(t))
+}
+
+// loseResponses lets the first n requests of op reach the server and then
+// loses their answers: cut short (truncated) or, with reset, replaced by a
+// reset connection. It counts the requests of op.
+func loseResponses(op string, n int, reset bool, seen *int) func(*http.Request, aws.HTTPClient) (*http.Response, error, bool) {
+	var mu sync.Mutex
+	return func(r *http.Request, next aws.HTTPClient) (*http.Response, error, bool) {
+		if opOf(r) != op {
+			return nil, nil, false
+		}
+		mu.Lock()
+		*seen++
+		lose := *seen <= n
+		mu.Unlock()
+		if !lose {
+			return nil, nil, false
+		}
+		resp, err := next.Do(r)
+		if err != nil {
+			return resp, err, true
+		}
+		if reset {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil, errConnReset(), true
+		}
+		resp.Body = &cutBody{rc: resp.Body, left: max(resp.ContentLength/2, 1), err: io.ErrUnexpectedEOF}
+		return resp, nil, true
+	}
+}
+
+// testS3LostCreateResponses checks that no multipart upload outlives its
+// file when CreateMultipartUpload answers are lost after S3 started the
+// upload: the SDK's retry starts another, and the first must be aborted too,
+// whether the file is then committed, sealed or aborted, or the upload never
+// starts.
+func testS3LostCreateResponses(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "lostcreate", func(c *S3Config) { c.PartSize = MinS3PartSize; c.MaxAttempts = 3 })
+	sink := &S3Sink{Client: e.client, Bucket: "lostcreate"}
+	body := randomBytes(6<<20, 21)
+	creates := 0
+
+	// Written and committed, after two truncated answers.
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 2, false, &creates))
+	f, err := sink.Create(context.Background(), "committed")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Commit())
+	require.Equal(t, 3, creates, "two lost answers, one kept")
+	require.True(t, e.exists(t, "committed"))
+	require.Empty(t, e.pendingUploads(t), "the uploads of the lost answers are aborted")
+
+	// Sealed past the held-bytes limit (a one-part upload), after a reset.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, true, &creates))
+	e.client.heldLimit = 0
+	f, err = sink.Create(context.Background(), "sealed")
+	require.NoError(t, err)
+	_, err = f.Write([]byte("small"))
+	require.NoError(t, err)
+	require.NoError(t, f.(Sealer).Seal())
+	require.Equal(t, 2, creates)
+	require.Len(t, e.pendingUploads(t), 1, "only the file's own upload")
+	require.NoError(t, f.Commit())
+	require.Empty(t, e.pendingUploads(t))
+	e.client.heldLimit = DefaultS3HeldBytes
+
+	// Aborted after a truncated answer.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, false, &creates))
+	f, err = sink.Create(context.Background(), "aborted")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Abort())
+	require.Equal(t, 2, creates)
+	require.Empty(t, e.pendingUploads(t))
+
+	// Every answer lost: the upload never starts for the file, and none of
+	// the three S3 started stays.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 100, false, &creates))
+	f, err = sink.Create(context.Background(), "failed")
+	require.NoError(t, err)
+	err = writeChunks(t, f, body)
+	require.ErrorContains(t, err, "starting upload of s3://lostcreate/failed")
+	require.NoError(t, f.Abort())
+	require.Equal(t, 3, creates)
+	require.Empty(t, e.pendingUploads(t))
+	require.False(t, e.exists(t, "failed"))
+
+	// An upload of another key is left alone.
+	other, err := e.plain.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{
+		Bucket: aws.String("lostcreate"), Key: aws.String("failed-other")})
+	require.NoError(t, err)
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, true, &creates))
+	f, err = sink.Create(context.Background(), "failed")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Commit())
+	require.Equal(t, []string{"failed-other"}, e.pendingUploads(t))
+	_, err = e.plain.AbortMultipartUpload(context.Background(), &s3.AbortMultipartUploadInput{
+		Bucket: aws.String("lostcreate"), Key: aws.String("failed-other"), UploadId: other.UploadId})
+	require.NoError(t, err)
 }
 
 func testS3SinkListOpenRemove(t *testing.T, srv *s3test.Server) {

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // S3Sink writes objects under s3://Bucket/Prefix. Prefix is a directory: the
@@ -267,12 +269,100 @@ func (f *s3File) createUpload() error {
 		// wants them declared here and listed at completion.
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32
 	}
-	out, err := f.c.api.CreateMultipartUpload(f.ctx, in)
+	attempts := 0
+	start := time.Now()
+	out, err := f.c.api.CreateMultipartUpload(f.ctx, in, countAttempts(&attempts))
+	if err == nil {
+		f.uploadID = aws.ToString(out.UploadId)
+	}
+	// An attempt whose answer was lost (a reset, a timeout, a body cut
+	// short) may still have started an upload that nobody knows the ID of;
+	// a retry then starts another. A single attempt that S3 answered with an
+	// error started nothing.
+	if attempts > 1 || (err != nil && apiErrorCode(err) == "") {
+		f.abortLostUploads(time.Since(start))
+	}
 	if err != nil {
 		return f.c.wrapErr("starting upload of", f.url(), err)
 	}
-	f.uploadID = aws.ToString(out.UploadId)
 	return nil
+}
+
+// lostUploadMargin widens the window in which abortLostUploads looks for
+// uploads: S3 reports times to the second at best.
+const lostUploadMargin = 2 * time.Second
+
+// abortLostUploads aborts the multipart uploads of f's key, other than
+// f.uploadID, that the CreateMultipartUpload just made may have started: those
+// initiated during its elapsed time, by the server's clock (ending at our own
+// upload's start, or at the listing's Date). Another writer of the very same
+// key at the very same seconds would see its upload fail, not vanish: the
+// commit protocol never has two.
+func (f *s3File) abortLostUploads(elapsed time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), s3CleanupTimeout)
+	defer cancel()
+	var found []types.MultipartUpload
+	var end time.Time
+	pages := s3.NewListMultipartUploadsPaginator(f.c.api, &s3.ListMultipartUploadsInput{
+		Bucket:              aws.String(f.bucket),
+		Prefix:              aws.String(f.key),
+		ExpectedBucketOwner: f.c.expectedOwner(),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			f.c.warn("listing S3 multipart uploads to abort those of lost requests failed; a lifecycle rule AbortIncompleteMultipartUpload removes them later",
+				"object", f.url(), "error", err.Error())
+			return
+		}
+		if t, ok := awsmiddleware.GetServerTime(page.ResultMetadata); ok && end.IsZero() {
+			end = t
+		}
+		for _, u := range page.Uploads {
+			if aws.ToString(u.Key) != f.key {
+				continue
+			}
+			if aws.ToString(u.UploadId) == f.uploadID {
+				end = aws.ToTime(u.Initiated)
+				continue
+			}
+			found = append(found, u)
+		}
+	}
+	if end.IsZero() {
+		end = time.Now()
+	}
+	from, to := end.Add(-elapsed-lostUploadMargin), end.Add(lostUploadMargin)
+	for _, u := range found {
+		at := aws.ToTime(u.Initiated)
+		if at.Before(from) || at.After(to) {
+			continue
+		}
+		id := aws.ToString(u.UploadId)
+		_, err := f.c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket:              aws.String(f.bucket),
+			Key:                 aws.String(f.key),
+			UploadId:            aws.String(id),
+			ExpectedBucketOwner: f.c.expectedOwner(),
+		})
+		if err != nil && apiErrorCode(err) != "NoSuchUpload" {
+			f.c.warn("aborting the S3 multipart upload of a lost request failed; a lifecycle rule AbortIncompleteMultipartUpload removes it later",
+				"object", f.url(), "upload_id", id, "error", err.Error())
+		}
+	}
+}
+
+// countAttempts counts the attempts the SDK's retryer makes of one call.
+func countAttempts(n *int) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("convert.countAttempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					*n++ // attempts run one after another
+					return next.HandleFinalize(ctx, in)
+				}), "Retry", middleware.After)
+		})
+	}
 }
 
 func (f *s3File) uploadPart(num int32, body []byte) error {
