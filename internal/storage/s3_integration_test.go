@@ -296,7 +296,7 @@ func testS3ResumeLimit(t *testing.T, srv *s3test.Server) {
 
 func testS3StalledBody(t *testing.T, srv *s3test.Server) {
 	const timeout = 200 * time.Millisecond
-	e := newS3Env(t, srv, "stall", func(c *S3Config) { c.ReadTimeout = timeout })
+	e := newS3Env(t, srv, "stall", func(c *S3Config) { c.StallTimeout = timeout })
 	body := randomBytes(2<<20, 19)
 	e.put(t, "k", body)
 	var mu sync.Mutex
@@ -937,7 +937,8 @@ func TestS3KMSHeaders(t *testing.T) {
 
 // TestS3UnreachableEndpoint checks that a dead endpoint, and one that accepts
 // connections but never answers, fail in bounded time with a message naming
-// the endpoint.
+// the endpoint; a refused connection is retried for long enough to outlast a
+// restart.
 func TestS3UnreachableEndpoint(t *testing.T) {
 	creds := credentialsForTest()
 	t.Run("refused", func(t *testing.T) {
@@ -945,7 +946,10 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 		require.NoError(t, err)
 		start := time.Now()
 		err = (&S3Source{Client: c, Bucket: "b", Prefix: "in/"}).List(context.Background(), func(Object) error { return nil })
-		require.Less(t, time.Since(start), 5*time.Second, "error: %v", err)
+		// The four waits are at least 250 ms, 500 ms, 1 s and 2 s, at most
+		// twice that.
+		require.GreaterOrEqual(t, time.Since(start), 3750*time.Millisecond, "the retries span a restart")
+		require.Less(t, time.Since(start), 30*time.Second, "error: %v", err)
 		require.ErrorContains(t, err, "listing s3://b/in/ at endpoint http://127.0.0.1:1")
 		require.ErrorContains(t, err, "connection refused")
 		require.ErrorContains(t, err, "exceeded maximum number of attempts, 5")
@@ -972,7 +976,7 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 		endpoint := "http://" + l.Addr().String()
 		c, err := NewS3Client(context.Background(), S3Config{
 			EndpointURL: endpoint, PathStyle: true, Credentials: creds,
-			ReadTimeout: 300 * time.Millisecond, MaxAttempts: 2,
+			RequestTimeout: 300 * time.Millisecond, StallTimeout: 300 * time.Millisecond, MaxAttempts: 2,
 		})
 		require.NoError(t, err)
 		start := time.Now()

@@ -26,7 +26,7 @@ var ErrObjectChanged = errors.New("storage: object changed")
 const resumeBaseDelay = 100 * time.Millisecond
 
 // errReadStalled cancels a GetObject whose body delivered nothing for
-// ReadTimeout; the read then resumes.
+// StallTimeout; the read then resumes.
 var errReadStalled = errors.New("storage: S3 read stalled")
 
 // s3Reader is one GetObject stream that resumes with a ranged GetObject,
@@ -117,13 +117,13 @@ func (r *s3Reader) closeBody() error {
 }
 
 // readBody reads the current body, cancelling the request if no byte comes
-// for ReadTimeout: nothing else bounds a body read on a live connection.
+// for StallTimeout: nothing else bounds a body read on a live connection.
 func (r *s3Reader) readBody(p []byte) (int, error) {
-	r.stall.Reset(r.c.cfg.ReadTimeout)
+	r.stall.Reset(r.c.cfg.StallTimeout)
 	n, err := r.body.Read(p)
 	r.stall.Stop()
 	if err != nil && err != io.EOF && context.Cause(r.getCtx) == errReadStalled {
-		err = fmt.Errorf("%w: no data for %v: %w", errReadStalled, r.c.cfg.ReadTimeout, err)
+		err = fmt.Errorf("%w: no data for %v: %w", errReadStalled, r.c.cfg.StallTimeout, err)
 	}
 	return n, err
 }

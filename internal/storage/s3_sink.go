@@ -420,7 +420,7 @@ func (f *s3File) Commit() error {
 	slices.SortFunc(f.parts, func(a, b types.CompletedPart) int {
 		return cmp.Compare(aws.ToInt32(a.PartNumber), aws.ToInt32(b.PartNumber))
 	})
-	_, err := f.c.api.CompleteMultipartUpload(f.ctx, &s3.CompleteMultipartUploadInput{
+	_, err := f.c.api.CompleteMultipartUpload(withRequestTimeout(f.ctx, f.completeTimeout()), &s3.CompleteMultipartUploadInput{
 		Bucket:              aws.String(f.bucket),
 		Key:                 aws.String(f.key),
 		UploadId:            aws.String(f.uploadID),
@@ -431,6 +431,18 @@ func (f *s3File) Commit() error {
 		return f.abort(f.c.wrapErr("completing upload of", f.url(), err))
 	}
 	return nil
+}
+
+// s3CompleteRate is the slowest rate at which a store is expected to
+// assemble a completed upload: S3 answers at once (and keeps the connection
+// alive while it works), but a file-backed store may copy every part.
+const s3CompleteRate = 50 << 20 // bytes per second
+
+// completeTimeout bounds an attempt of CompleteMultipartUpload: RequestTimeout
+// plus the object's size at s3CompleteRate.
+func (f *s3File) completeTimeout() time.Duration {
+	size := int64(f.lastPart) * f.c.cfg.PartSize // at most: the last part may be short
+	return f.c.cfg.RequestTimeout + time.Duration(size/s3CompleteRate+1)*time.Second
 }
 
 func (f *s3File) putObject() error {

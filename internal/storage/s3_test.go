@@ -70,7 +70,8 @@ func TestS3ConfigValidation(t *testing.T) {
 		{"endpoint with an access key id", S3Config{EndpointURL: "https://AKIAsupersecret:pw@host:9000"}, "credentials do not belong"},
 		{"negative attempts", S3Config{MaxAttempts: -1}, "max attempts"},
 		{"negative concurrency", S3Config{Concurrency: -2}, "concurrency"},
-		{"negative timeout", S3Config{ReadTimeout: -time.Second}, "negative timeout"},
+		{"negative stall timeout", S3Config{StallTimeout: -time.Second}, "negative timeout"},
+		{"negative request timeout", S3Config{RequestTimeout: -time.Second}, "negative timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
