@@ -37,6 +37,7 @@ func TestS3(t *testing.T) {
 			t.Run("OpenResumes", func(t *testing.T) { testS3OpenResumes(t, srv) })
 			t.Run("ResumeLimit", func(t *testing.T) { testS3ResumeLimit(t, srv) })
 			t.Run("StalledBody", func(t *testing.T) { testS3StalledBody(t, srv) })
+			t.Run("ReadRange", func(t *testing.T) { testS3ReadRange(t, srv) })
 			t.Run("ChangedObject", func(t *testing.T) { testS3ChangedObject(t, srv) })
 			t.Run("Multipart", func(t *testing.T) { testS3Multipart(t, srv, scheme) })
 			t.Run("SmallAndEmpty", func(t *testing.T) { testS3SmallAndEmpty(t, srv) })
@@ -328,6 +329,59 @@ func testS3StalledBody(t *testing.T, srv *s3test.Server) {
 	gets := e.http.take("GetObject")
 	require.Len(t, gets, 2)
 	require.Equal(t, "bytes=1048576-", gets[1].Header.Get("Range"))
+}
+
+// testS3ReadRange checks ranged reads of a committed object, and that one
+// whose body breaks or stalls is resumed within its range.
+func testS3ReadRange(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "readrange", func(c *S3Config) { c.StallTimeout = 200 * time.Millisecond })
+	body := randomBytes(1<<20, 23)
+	e.put(t, "out/k", body)
+	sink := &S3Sink{Client: e.client, Bucket: "readrange", Prefix: "out"}
+	for _, r := range [][2]int64{{0, 4}, {int64(len(body)) - 8, 8}, {1000, 300_000}} {
+		got, err := sink.ReadRange(context.Background(), "k", r[0], r[1])
+		require.NoError(t, err)
+		require.Equal(t, body[r[0]:r[0]+r[1]], got)
+	}
+	gets := e.http.take("GetObject")
+	require.Len(t, gets, 3)
+	require.Equal(t, "bytes=1000-300999", gets[2].Header.Get("Range"))
+
+	e.http.setIntercept(getCutter("out/k", []int64{5000}, []error{errConnReset()}, nil))
+	got, err := sink.ReadRange(context.Background(), "k", 1000, 300_000)
+	require.NoError(t, err)
+	require.Equal(t, body[1000:301_000], got)
+	gets = e.http.take("GetObject")
+	require.Len(t, gets, 2)
+	require.Equal(t, "bytes=6000-300999", gets[1].Header.Get("Range"), "resumed within the range")
+	require.Equal(t, gets[0].Header.Get("If-Match"), "")
+	require.NotEmpty(t, gets[1].Header.Get("If-Match"), "pinned to the first answer's ETag")
+
+	var once sync.Once
+	e.http.setIntercept(func(r *http.Request, next aws.HTTPClient) (*http.Response, error, bool) {
+		stall := false
+		once.Do(func() { stall = true })
+		if !stall {
+			return nil, nil, false
+		}
+		resp, err := next.Do(r)
+		if err == nil {
+			resp.Body = &stallBody{rc: resp.Body, left: 100, ctx: r.Context()}
+		}
+		return resp, err, true
+	})
+	got, err = sink.ReadRange(context.Background(), "k", 1000, 300_000)
+	require.NoError(t, err)
+	require.Equal(t, body[1000:301_000], got)
+	gets = e.http.take("GetObject")
+	require.Len(t, gets, 2)
+	require.Equal(t, "bytes=1100-300999", gets[1].Header.Get("Range"))
+
+	e.http.setIntercept(nil)
+	_, err = sink.ReadRange(context.Background(), "k", int64(len(body))-4, 8)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "past the end")
+	_, err = sink.ReadRange(context.Background(), "missing", 0, 4)
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 func testS3ChangedObject(t *testing.T, srv *s3test.Server) {

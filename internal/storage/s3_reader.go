@@ -36,8 +36,9 @@ type s3Reader struct {
 	ctx         context.Context
 	bucket, key string
 	etag        string // required ETag; from the first response if not given
-	off         int64  // bytes delivered so far
-	size        int64  // total size from the first response; -1 if unknown
+	off         int64  // offset of the next byte to deliver
+	end         int64  // offset after the last byte wanted; 0 for the object's end
+	size        int64  // end offset from the first response; -1 if unknown
 	body        io.ReadCloser
 	cancelGet   context.CancelCauseFunc // cancels the current GetObject
 	getCtx      context.Context         // the current GetObject's context
@@ -67,7 +68,10 @@ func (r *s3Reader) get() error {
 	if r.etag != "" {
 		in.IfMatch = aws.String(r.etag)
 	}
-	if r.off > 0 {
+	switch {
+	case r.end > 0:
+		in.Range = aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-" + strconv.FormatInt(r.end-1, 10))
+	case r.off > 0:
 		in.Range = aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-")
 	}
 	ctx, cancel := context.WithCancelCause(r.ctx)

@@ -578,25 +578,24 @@ func (c *S3Client) applySSE(sse *types.ServerSideEncryption, kmsKeyID **string) 
 	}
 }
 
-// ReadRange reads n bytes at off of a committed object (one ranged GET).
+// ReadRange reads n bytes at off of a committed object: a ranged GET,
+// resumed as Open's reads are if its body breaks or stalls.
 func (s *S3Sink) ReadRange(ctx context.Context, rel string, off, n int64) ([]byte, error) {
 	key, err := s.key(rel)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.Client.api.GetObject(ctx, &s3.GetObjectInput{
-		Bucket:              aws.String(s.Bucket),
-		Key:                 aws.String(key),
-		Range:               aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1)),
-		ExpectedBucketOwner: s.Client.expectedOwner(),
-	})
-	if err != nil {
-		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	if n <= 0 || off < 0 {
+		return nil, fmt.Errorf("reading %s: bad range of %d bytes at %d", s3URL(s.Bucket, key), n, off)
 	}
-	defer out.Body.Close()
+	r := &s3Reader{c: s.Client, ctx: ctx, bucket: s.Bucket, key: key, off: off, end: off + n, size: -1}
+	if err := r.get(); err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	buf := make([]byte, n)
-	if _, err := io.ReadFull(out.Body, buf); err != nil {
-		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, fmt.Errorf("reading %d bytes at %d of %s: %w", n, off, s3URL(s.Bucket, key), err)
 	}
 	return buf, nil
 }
