@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -1041,6 +1042,14 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 	})
 }
 
+// tLog writes to the test's log.
+type tLog struct{ t testing.TB }
+
+func (w tLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
 func credentialsForTest() aws.CredentialsProvider {
 	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "not-a-secret", Source: "test"}, nil
@@ -1072,4 +1081,93 @@ func TestS3CABundleEnv(t *testing.T) {
 	require.NoError(t, err)
 	_, err = (&S3Sink{Client: c, Bucket: "bundle"}).Open(context.Background(), "k")
 	require.ErrorContains(t, err, "certificate", "the test certificate is not trusted without the bundle")
+}
+
+// TestS3FaultsLeaveNoUploads writes files (small and multipart; sealed,
+// committed or aborted) through a transport that injects faults, answers
+// lost after the server acted on the request included: whatever succeeds
+// reads back whole, and no multipart upload stays open.
+func TestS3FaultsLeaveNoUploads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	srv := s3test.Start(t, true)
+	for i, rate := range []float64{0.1, 0.3, 0.5} {
+		t.Run(fmt.Sprintf("rate=%.1f", rate), func(t *testing.T) {
+			bucket := fmt.Sprintf("faults%d", i)
+			faults := s3test.NewFaults(rate, uint64(i))
+			srv.CreateBucket(t, bucket)
+			c := newTestS3Client(t, srv, &testHTTP{}, func(c *S3Config) {
+				c.PartSize = MinS3PartSize
+				c.WrapHTTPClient = func(next aws.HTTPClient) aws.HTTPClient { faults.Next = next; return faults }
+				c.Log = slog.New(slog.NewTextHandler(tLog{t}, nil))
+			})
+			c.heldLimit = 8 << 10 // past two small sealed files, one-part uploads
+			sink := &S3Sink{Client: c, Bucket: bucket}
+			committed := map[string][]byte{}
+			failed := 0
+			fail := func(rel string, err error) {
+				failed++
+				t.Logf("%s failed: %v", rel, err)
+			}
+			// Batches of files sealed together and then committed (or
+			// aborted) together, as a unit's files are.
+			for batch := range 8 {
+				type file struct {
+					rel  string
+					f    File
+					data []byte
+				}
+				var files []file
+				for n := range 6 {
+					rel := fmt.Sprintf("b%d/f%d", batch, n)
+					size := 3 << 10
+					if n == 1 && batch%2 == 0 {
+						size = 6<<20 + batch
+					}
+					data := randomBytes(size, uint64(100*i+10*batch+n))
+					f, err := sink.Create(context.Background(), rel)
+					require.NoError(t, err)
+					err = writeChunks(t, f, data)
+					if err == nil {
+						err = f.(Sealer).Seal()
+					}
+					if err != nil {
+						_ = f.Abort()
+						fail(rel, err)
+						continue
+					}
+					files = append(files, file{rel, f, data})
+				}
+				for k, f := range files {
+					if (batch+k)%5 == 4 {
+						require.NoError(t, f.f.Abort())
+						continue
+					}
+					if err := f.f.Commit(); err != nil {
+						fail(f.rel, err)
+						continue
+					}
+					committed[f.rel] = f.data
+				}
+			}
+			plain := srv.Client()
+			for rel, data := range committed {
+				out, err := plain.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(rel)})
+				require.NoError(t, err)
+				sum, n := readAllSum(t, out.Body)
+				require.Equal(t, int64(len(data)), n, rel)
+				require.Equal(t, sha256.Sum256(data), sum, rel)
+			}
+			ups, err := plain.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+			require.NoError(t, err)
+			var open []string
+			for _, u := range ups.Uploads {
+				open = append(open, aws.ToString(u.Key))
+			}
+			require.Empty(t, open, "open multipart uploads after %d faults (%d lost answers to CreateMultipartUpload or others)",
+				faults.Total(), faults.Injected(s3test.ResetAfter)+faults.Injected(s3test.Truncate))
+			t.Logf("%d faults; %d files committed, %d failed", faults.Total(), len(committed), failed)
+		})
+	}
 }

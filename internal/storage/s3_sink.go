@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -309,7 +310,11 @@ func (f *s3File) abortLostUploads(elapsed time.Duration) {
 		ExpectedBucketOwner: f.c.expectedOwner(),
 	})
 	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
+		var page *s3.ListMultipartUploadsOutput
+		err := f.c.persist(ctx, func() (err error) {
+			page, err = pages.NextPage(ctx)
+			return err
+		})
 		if err != nil {
 			f.c.warn("listing S3 multipart uploads to abort those of lost requests failed; a lifecycle rule AbortIncompleteMultipartUpload removes them later",
 				"object", f.url(), "error", err.Error())
@@ -339,13 +344,7 @@ func (f *s3File) abortLostUploads(elapsed time.Duration) {
 			continue
 		}
 		id := aws.ToString(u.UploadId)
-		_, err := f.c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:              aws.String(f.bucket),
-			Key:                 aws.String(f.key),
-			UploadId:            aws.String(id),
-			ExpectedBucketOwner: f.c.expectedOwner(),
-		})
-		if err != nil && apiErrorCode(err) != "NoSuchUpload" {
+		if err := f.c.persist(ctx, func() error { return f.c.abortMultipart(ctx, f.bucket, f.key, id) }); err != nil {
 			f.c.warn("aborting the S3 multipart upload of a lost request failed; a lifecycle rule AbortIncompleteMultipartUpload removes it later",
 				"object", f.url(), "upload_id", id, "error", err.Error())
 		}
@@ -532,21 +531,21 @@ func (f *s3File) abortUpload() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), s3CleanupTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		_, err := f.c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:              aws.String(f.bucket),
-			Key:                 aws.String(f.key),
-			UploadId:            aws.String(f.uploadID),
-			ExpectedBucketOwner: f.c.expectedOwner(),
+		err := f.c.persist(ctx, func() error {
+			return f.c.abortMultipart(ctx, f.bucket, f.key, f.uploadID)
 		})
-		if err != nil && apiErrorCode(err) != "NoSuchUpload" {
+		if err != nil {
 			return f.c.wrapErr("aborting upload of", f.url(), err)
 		}
-		_, err = f.c.api.ListParts(ctx, &s3.ListPartsInput{
-			Bucket:              aws.String(f.bucket),
-			Key:                 aws.String(f.key),
-			UploadId:            aws.String(f.uploadID),
-			MaxParts:            aws.Int32(1),
-			ExpectedBucketOwner: f.c.expectedOwner(),
+		err = f.c.persist(ctx, func() error {
+			_, err := f.c.api.ListParts(ctx, &s3.ListPartsInput{
+				Bucket:              aws.String(f.bucket),
+				Key:                 aws.String(f.key),
+				UploadId:            aws.String(f.uploadID),
+				MaxParts:            aws.Int32(1),
+				ExpectedBucketOwner: f.c.expectedOwner(),
+			})
+			return err
 		})
 		switch {
 		case apiErrorCode(err) == "NoSuchUpload":
@@ -562,6 +561,46 @@ func (f *s3File) abortUpload() error {
 		case <-ctx.Done():
 			t.Stop()
 			return f.c.wrapErr("aborting upload of", f.url(), ctx.Err())
+		}
+	}
+}
+
+// abortMultipart aborts one multipart upload; one already gone is not an
+// error.
+func (c *S3Client) abortMultipart(ctx context.Context, bucket, key, uploadID string) error {
+	_, err := c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:              aws.String(bucket),
+		Key:                 aws.String(key),
+		UploadId:            aws.String(uploadID),
+		ExpectedBucketOwner: c.expectedOwner(),
+	})
+	if apiErrorCode(err) == "NoSuchUpload" {
+		return nil
+	}
+	return err
+}
+
+// s3CleanupRounds bounds how often persist repeats a cleanup request.
+const s3CleanupRounds = 3
+
+// persist runs a cleanup request (aborting an upload, checking it is gone)
+// again, up to s3CleanupRounds times, while it fails only because the
+// retryer ran out of attempts on transient errors. Cleanup happens once, when
+// a file ends, and nothing retries it later: it is worth more patience than
+// a request whose failure fails its unit, which the run reports.
+func (c *S3Client) persist(ctx context.Context, req func() error) error {
+	for round := 1; ; round++ {
+		err := req()
+		var exhausted *retry.MaxAttemptsError
+		if err == nil || round == s3CleanupRounds || !errors.As(err, &exhausted) {
+			return err
+		}
+		t := time.NewTimer(s3RetryBaseDelay << round)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
 		}
 	}
 }
