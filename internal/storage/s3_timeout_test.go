@@ -155,10 +155,11 @@ func s3ListUploadsInput(bucket string) *s3.ListMultipartUploadsInput {
 	return &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}
 }
 
-// blipBound is an upper bound an order of magnitude away from what a lost
-// request used to cost (the transport's 60 s response-header timeout),
-// generous for a loaded machine.
-const blipBound = 40 * time.Second
+// blipBound bounds an operation whose first attempt is lost: about 10 s with
+// the default timeouts, 60 s and more before them (the transport's old
+// response-header timeout; an upload that stopped taking its body waited
+// for ever). Three times what it takes, for a loaded machine.
+const blipBound = 30 * time.Second
 
 // TestS3HangingServer checks, with the default timeouts, that a request to a
 // server that accepts the connection and never answers is retried within
