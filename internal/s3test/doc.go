@@ -7,6 +7,11 @@
 // code: tests build their own clients from the Server's endpoint, credentials
 // and CA certificate.
 //
+// It also plays network faults: Server.Restart kills the server and starts it
+// again on the same address; a Proxy in front of it can hold connections
+// without answering; Faults, an HTTP client wrapper, injects throttling,
+// resets before or after a request reaches the server, and cut answers.
+//
 // The binary is looked up as $CONVERT_VERSITYGW, then versitygw on PATH, then
 // $(go env GOPATH)/bin/versitygw. When it is missing the test is skipped, or
 // fails if CONVERT_REQUIRE_S3=1 (as CI sets it). Install it with

@@ -72,9 +72,11 @@ type Server struct {
 	// bucket.
 	DataDir string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  *cappedBuffer
+	bin, certFile, keyFile string
+	mu                     sync.Mutex // held while the process is swapped (Restart)
+	cmd                    *exec.Cmd
+	done                   chan struct{}
+	out                    *cappedBuffer
 }
 
 // Binary returns the path of the versitygw binary to use, or an error saying
@@ -123,16 +125,19 @@ func Start(t testing.TB, useTLS bool) *Server {
 	if err := os.Mkdir(s.DataDir, 0o755); err != nil {
 		t.Fatalf("s3test: %v", err)
 	}
-	var certFile, keyFile string
+	s.bin = bin
 	if useTLS {
-		certFile, keyFile, s.CAPEM, err = selfSignedCert(dir)
+		s.certFile, s.keyFile, s.CAPEM, err = selfSignedCert(dir)
 		if err != nil {
 			t.Fatalf("s3test: %v", err)
 		}
-		s.CAFile = certFile
+		s.CAFile = s.certFile
 	}
 	for attempt := 1; ; attempt++ {
-		err = s.start(bin, certFile, keyFile)
+		var addr string
+		if addr, err = freePort(); err == nil {
+			err = s.start(addr)
+		}
 		if err == nil {
 			break
 		}
@@ -144,21 +149,18 @@ func Start(t testing.TB, useTLS bool) *Server {
 	return s
 }
 
-func (s *Server) start(bin, certFile, keyFile string) error {
-	addr, err := freePort()
-	if err != nil {
-		return err
-	}
+// start runs the server on addr (host:port).
+func (s *Server) start(addr string) error {
 	scheme := "http"
 	args := []string{"--port", addr, "--quiet", "--keep-alive"}
-	if certFile != "" {
+	if s.certFile != "" {
 		scheme = "https"
-		args = append(args, "--cert", certFile, "--key", keyFile)
+		args = append(args, "--cert", s.certFile, "--key", s.keyFile)
 	}
 	args = append(args, "posix", s.DataDir)
 	s.Endpoint = scheme + "://" + addr
 	s.out = &cappedBuffer{max: maxServerOutput}
-	s.cmd = exec.Command(bin, args...)
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Env = append(serverEnv(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
@@ -167,7 +169,7 @@ func (s *Server) start(bin, certFile, keyFile string) error {
 	s.done = make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(); err != nil {
-		s.stop()
+		s.halt()
 		return fmt.Errorf("%w; server output:\n%s", err, s.out.String())
 	}
 	return nil
@@ -218,7 +220,37 @@ func (s *Server) waitReady() error {
 	}
 }
 
+// Restart kills the server, as a crash or a host restart does (connections
+// in flight are reset, new ones refused), waits down, and starts it again
+// on the same address with the same data. It may run while clients use the
+// server; it returns once the server answers again.
+func (s *Server) Restart(down time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return errors.New("s3test: restart of a server that is not running")
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	time.Sleep(down)
+	addr := strings.TrimPrefix(strings.TrimPrefix(s.Endpoint, "https://"), "http://")
+	var err error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		if err = s.start(addr); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("s3test: restarting versitygw on %s: %w", addr, err)
+}
+
 func (s *Server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.halt()
+}
+
+// halt stops the process: SIGINT, then SIGKILL after stopTimeout.
+func (s *Server) halt() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -306,7 +338,11 @@ func (s *Server) CreateBucket(t testing.TB, name string) {
 
 // Output returns what the server printed so far (bounded), for failure
 // messages.
-func (s *Server) Output() string { return s.out.String() }
+func (s *Server) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
 
 // cappedBuffer keeps the first max bytes written to it.
 type cappedBuffer struct {

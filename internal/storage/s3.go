@@ -33,9 +33,9 @@ const (
 	// DefaultS3MaxAttempts is the number of tries of one request, the first
 	// included, before a throttling or transient network error is returned.
 	DefaultS3MaxAttempts = 5
-	// DefaultS3MaxBackoff caps the wait between two tries. The SDK's
-	// standard retryer waits a random time below 1s·2^n after throttling
-	// (503 SlowDown) and below 50ms·2^n after other transient errors.
+	// DefaultS3MaxBackoff caps the wait between two tries (see s3Backoff:
+	// 0.5 s·2^n after transient errors, 1 s·2^n after throttling, at least
+	// half of it).
 	DefaultS3MaxBackoff = 20 * time.Second
 	// DefaultS3PartSize is the multipart upload part size: a 10,000-part
 	// object can then reach 80 GiB, and a part costs 8 MiB of memory.
@@ -55,11 +55,19 @@ const (
 	DefaultS3ConnectTimeout = 5 * time.Second
 	// DefaultS3TLSHandshakeTimeout bounds a TLS handshake.
 	DefaultS3TLSHandshakeTimeout = 10 * time.Second
-	// DefaultS3ReadTimeout is the longest wait for a response's headers
-	// once its request is sent, and for any byte of a GetObject body (a
-	// stalled body is then resumed). It is not a deadline on a transfer: a
-	// slow but progressing body never times out.
-	DefaultS3ReadTimeout = 60 * time.Second
+	// DefaultS3RequestTimeout bounds one attempt of a request without a
+	// data body (ListObjectsV2, HeadObject, Create/Abort multipart upload,
+	// ListParts, DeleteObject), its answer included; the attempt is then
+	// retried. Such requests take tens of milliseconds (AWS advises retrying
+	// small requests after 2 s), so 10 s only ends a request that is lost.
+	// CompleteMultipartUpload gets more in proportion to the object's size.
+	DefaultS3RequestTimeout = 10 * time.Second
+	// DefaultS3StallTimeout is the longest a transfer may make no progress:
+	// no byte of a PutObject or UploadPart body taken, no answer once it is
+	// sent, no response headers of a GetObject, no byte of a GetObject body
+	// while it is read. The attempt is then retried (a read resumed). It is
+	// not a deadline: a slow but progressing transfer never times out.
+	DefaultS3StallTimeout = 10 * time.Second
 
 	// s3MaxParts is S3's limit of parts per multipart upload.
 	s3MaxParts = 10000
@@ -121,11 +129,12 @@ type S3Config struct {
 	// (DefaultS3MaxResumes if 0; negative never resumes).
 	MaxResumes int
 
-	// ConnectTimeout, TLSHandshakeTimeout and ReadTimeout bound network waits
-	// (the DefaultS3… values if 0).
+	// ConnectTimeout, TLSHandshakeTimeout, RequestTimeout and StallTimeout
+	// bound network waits (the DefaultS3… values if 0).
 	ConnectTimeout      time.Duration
 	TLSHandshakeTimeout time.Duration
-	ReadTimeout         time.Duration
+	RequestTimeout      time.Duration
+	StallTimeout        time.Duration
 
 	// Credentials replaces the default credential chain (environment,
 	// shared profile, web identity, ECS task role, EC2 instance role) if
@@ -187,6 +196,7 @@ func NewS3Client(ctx context.Context, cfg S3Config) (*S3Client, error) {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = cfg.MaxAttempts
 				o.MaxBackoff = cfg.MaxBackoff
+				o.Backoff = s3Backoff{max: cfg.MaxBackoff, throttle: retry.IsErrorThrottles(retry.DefaultThrottles)}
 				// No client-side retry quota: a batch job under sustained
 				// throttling should keep backing off per request rather
 				// than fail every request once the quota is spent.
@@ -246,6 +256,9 @@ func NewS3Client(ctx context.Context, cfg S3Config) (*S3Client, error) {
 		if cfg.WrapHTTPClient != nil {
 			o.HTTPClient = cfg.WrapHTTPClient(o.HTTPClient)
 		}
+		// Outermost, so that a test's wrapper that holds a request is
+		// timed out like a server that does.
+		o.HTTPClient = &timeoutClient{next: o.HTTPClient, request: cfg.RequestTimeout, stall: cfg.StallTimeout}
 	})
 	return c, nil
 }
@@ -272,8 +285,11 @@ func (cfg *S3Config) setDefaults() error {
 	if cfg.TLSHandshakeTimeout == 0 {
 		cfg.TLSHandshakeTimeout = DefaultS3TLSHandshakeTimeout
 	}
-	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = DefaultS3ReadTimeout
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultS3RequestTimeout
+	}
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = DefaultS3StallTimeout
 	}
 	switch {
 	case cfg.MaxAttempts < 1:
@@ -282,7 +298,8 @@ func (cfg *S3Config) setDefaults() error {
 		return fmt.Errorf("s3: part size %d: must be between %d (5 MiB) and %d (5 GiB)", cfg.PartSize, MinS3PartSize, int64(MaxS3PartSize))
 	case cfg.Concurrency < 1:
 		return fmt.Errorf("s3: concurrency %d: must be at least 1", cfg.Concurrency)
-	case cfg.MaxBackoff < 0 || cfg.ConnectTimeout < 0 || cfg.TLSHandshakeTimeout < 0 || cfg.ReadTimeout < 0:
+	case cfg.MaxBackoff < 0 || cfg.ConnectTimeout < 0 || cfg.TLSHandshakeTimeout < 0 ||
+		cfg.RequestTimeout < 0 || cfg.StallTimeout < 0:
 		return errors.New("s3: negative timeout")
 	}
 	switch cfg.SSE {
@@ -336,7 +353,7 @@ func (cfg *S3Config) httpClient() (*awshttp.BuildableClient, error) {
 		}).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = cfg.TLSHandshakeTimeout
-			tr.ResponseHeaderTimeout = cfg.ReadTimeout
+			tr.ResponseHeaderTimeout = cfg.StallTimeout
 			tr.MaxIdleConnsPerHost = s3MaxIdleConnsPerHost
 			if roots != nil {
 				if tr.TLSClientConfig == nil {
@@ -348,7 +365,8 @@ func (cfg *S3Config) httpClient() (*awshttp.BuildableClient, error) {
 		// Not the SDK's per-connection read timeout: it also runs while a
 		// request body is being sent, so it would fail a part upload that
 		// takes longer than the timeout. ResponseHeaderTimeout starts once
-		// the request is sent, and s3Reader watches GetObject bodies.
+		// the request is sent, timeoutClient bounds each attempt by its
+		// kind, and s3Reader watches GetObject bodies.
 		WithReadTimeout(0), nil
 }
 

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,9 +34,11 @@ func TestS3(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			srv := s3test.Start(t, scheme == "https")
 			t.Run("ListPages", func(t *testing.T) { testS3ListPages(t, srv) })
+			t.Run("HiddenKeys", func(t *testing.T) { testS3HiddenKeys(t, srv) })
 			t.Run("OpenResumes", func(t *testing.T) { testS3OpenResumes(t, srv) })
 			t.Run("ResumeLimit", func(t *testing.T) { testS3ResumeLimit(t, srv) })
 			t.Run("StalledBody", func(t *testing.T) { testS3StalledBody(t, srv) })
+			t.Run("ReadRange", func(t *testing.T) { testS3ReadRange(t, srv) })
 			t.Run("ChangedObject", func(t *testing.T) { testS3ChangedObject(t, srv) })
 			t.Run("Multipart", func(t *testing.T) { testS3Multipart(t, srv, scheme) })
 			t.Run("SmallAndEmpty", func(t *testing.T) { testS3SmallAndEmpty(t, srv) })
@@ -41,6 +46,7 @@ func TestS3(t *testing.T) {
 			t.Run("Abort", func(t *testing.T) { testS3Abort(t, srv) })
 			t.Run("FailedPart", func(t *testing.T) { testS3FailedPart(t, srv) })
 			t.Run("FailedComplete", func(t *testing.T) { testS3FailedComplete(t, srv) })
+			t.Run("LostCreateResponses", func(t *testing.T) { testS3LostCreateResponses(t, srv) })
 			t.Run("SinkListOpenRemove", func(t *testing.T) { testS3SinkListOpenRemove(t, srv) })
 			t.Run("Throttling", func(t *testing.T) { testS3Throttling(t, srv) })
 			t.Run("OwnerAndSSEHeaders", func(t *testing.T) { testS3OwnerAndSSEHeaders(t, srv) })
@@ -156,6 +162,57 @@ func testS3ListPages(t *testing.T, srv *s3test.Server) {
 	require.ErrorIs(t, (&S3Source{Client: e.client, Bucket: "list"}).List(context.Background(), func(Object) error { return stop }), stop)
 }
 
+// testS3HiddenKeys checks that S3Source skips the keys LocalSource skips:
+// the same tree, on disk and in a bucket, lists the same objects.
+func testS3HiddenKeys(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "hidden", nil)
+	root := t.TempDir()
+	for _, rel := range []string{
+		"in/a.log", "in/.a.log.swp", "in/.staging/b.log", "in/2024/.tmp-c.log",
+		"in/2024/05/d.log.gz", "in/2024/05/.e/f.log", "in/g.h/i.log", ".top.log", "top.log",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(rel), 0o644))
+	}
+	srv.Upload(t, e.bucket, root)
+	want := []string{"in/2024/05/d.log.gz", "in/a.log", "in/g.h/i.log"}
+
+	for _, prefix := range []string{"in", "in/"} {
+		var local []string
+		require.NoError(t, (&LocalSource{Root: filepath.Join(root, "in")}).List(context.Background(), func(o Object) error {
+			rel, err := filepath.Rel(root, filepath.FromSlash(o.Key))
+			require.NoError(t, err)
+			local = append(local, filepath.ToSlash(rel))
+			return nil
+		}))
+		require.Equal(t, want, local, "local")
+		var remote []string
+		src := &S3Source{Client: e.client, Bucket: e.bucket, Prefix: prefix}
+		require.NoError(t, src.List(context.Background(), func(o Object) error { remote = append(remote, o.Key); return nil }))
+		require.Equal(t, want, remote, "S3 with prefix %q", prefix)
+		dirs, err := src.Dirs(context.Background(), "in/")
+		require.NoError(t, err)
+		require.Equal(t, []string{"in/2024/", "in/g.h/"}, dirs)
+	}
+	// The whole bucket, and day prefixes below a hidden directory.
+	var all []string
+	require.NoError(t, (&S3Source{Client: e.client, Bucket: e.bucket}).List(context.Background(), func(o Object) error {
+		all = append(all, o.Key)
+		return nil
+	}))
+	require.Equal(t, append(slices.Clone(want), "top.log"), all)
+	src := &S3Source{Client: e.client, Bucket: e.bucket, Prefix: "in", Prefixes: []string{"in/2024/05/"}}
+	var day []string
+	require.NoError(t, src.List(context.Background(), func(o Object) error { day = append(day, o.Key); return nil }))
+	require.Equal(t, []string{"in/2024/05/d.log.gz"}, day)
+	// A hidden object named as the input itself is read, as a local file is.
+	var named []string
+	require.NoError(t, (&S3Source{Client: e.client, Bucket: e.bucket, Prefix: "in/.a.log.swp"}).List(context.Background(),
+		func(o Object) error { named = append(named, o.Key); return nil }))
+	require.Equal(t, []string{"in/.a.log.swp"}, named)
+}
+
 // getCutter cuts the bodies of the first len(cuts) GetObject responses for
 // key after cuts[i] bytes, with errs[i].
 func getCutter(key string, cuts []int64, errs []error, onCut func(i int)) func(*http.Request, aws.HTTPClient) (*http.Response, error, bool) {
@@ -241,7 +298,7 @@ func testS3ResumeLimit(t *testing.T, srv *s3test.Server) {
 
 func testS3StalledBody(t *testing.T, srv *s3test.Server) {
 	const timeout = 200 * time.Millisecond
-	e := newS3Env(t, srv, "stall", func(c *S3Config) { c.ReadTimeout = timeout })
+	e := newS3Env(t, srv, "stall", func(c *S3Config) { c.StallTimeout = timeout })
 	body := randomBytes(2<<20, 19)
 	e.put(t, "k", body)
 	var mu sync.Mutex
@@ -273,6 +330,59 @@ func testS3StalledBody(t *testing.T, srv *s3test.Server) {
 	gets := e.http.take("GetObject")
 	require.Len(t, gets, 2)
 	require.Equal(t, "bytes=1048576-", gets[1].Header.Get("Range"))
+}
+
+// testS3ReadRange checks ranged reads of a committed object, and that one
+// whose body breaks or stalls is resumed within its range.
+func testS3ReadRange(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "readrange", func(c *S3Config) { c.StallTimeout = 200 * time.Millisecond })
+	body := randomBytes(1<<20, 23)
+	e.put(t, "out/k", body)
+	sink := &S3Sink{Client: e.client, Bucket: "readrange", Prefix: "out"}
+	for _, r := range [][2]int64{{0, 4}, {int64(len(body)) - 8, 8}, {1000, 300_000}} {
+		got, err := sink.ReadRange(context.Background(), "k", r[0], r[1])
+		require.NoError(t, err)
+		require.Equal(t, body[r[0]:r[0]+r[1]], got)
+	}
+	gets := e.http.take("GetObject")
+	require.Len(t, gets, 3)
+	require.Equal(t, "bytes=1000-300999", gets[2].Header.Get("Range"))
+
+	e.http.setIntercept(getCutter("out/k", []int64{5000}, []error{errConnReset()}, nil))
+	got, err := sink.ReadRange(context.Background(), "k", 1000, 300_000)
+	require.NoError(t, err)
+	require.Equal(t, body[1000:301_000], got)
+	gets = e.http.take("GetObject")
+	require.Len(t, gets, 2)
+	require.Equal(t, "bytes=6000-300999", gets[1].Header.Get("Range"), "resumed within the range")
+	require.Equal(t, gets[0].Header.Get("If-Match"), "")
+	require.NotEmpty(t, gets[1].Header.Get("If-Match"), "pinned to the first answer's ETag")
+
+	var once sync.Once
+	e.http.setIntercept(func(r *http.Request, next aws.HTTPClient) (*http.Response, error, bool) {
+		stall := false
+		once.Do(func() { stall = true })
+		if !stall {
+			return nil, nil, false
+		}
+		resp, err := next.Do(r)
+		if err == nil {
+			resp.Body = &stallBody{rc: resp.Body, left: 100, ctx: r.Context()}
+		}
+		return resp, err, true
+	})
+	got, err = sink.ReadRange(context.Background(), "k", 1000, 300_000)
+	require.NoError(t, err)
+	require.Equal(t, body[1000:301_000], got)
+	gets = e.http.take("GetObject")
+	require.Len(t, gets, 2)
+	require.Equal(t, "bytes=1100-300999", gets[1].Header.Get("Range"))
+
+	e.http.setIntercept(nil)
+	_, err = sink.ReadRange(context.Background(), "k", int64(len(body))-4, 8)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "past the end")
+	_, err = sink.ReadRange(context.Background(), "missing", 0, 4)
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 func testS3ChangedObject(t *testing.T, srv *s3test.Server) {
@@ -594,6 +704,111 @@ func testS3FailedComplete(t *testing.T, srv *s3test.Server) {
 	require.Empty(t, e.pendingUploads(t))
 }
 
+// loseResponses lets the first n requests of op reach the server and then
+// loses their answers: cut short (truncated) or, with reset, replaced by a
+// reset connection. It counts the requests of op.
+func loseResponses(op string, n int, reset bool, seen *int) func(*http.Request, aws.HTTPClient) (*http.Response, error, bool) {
+	var mu sync.Mutex
+	return func(r *http.Request, next aws.HTTPClient) (*http.Response, error, bool) {
+		if opOf(r) != op {
+			return nil, nil, false
+		}
+		mu.Lock()
+		*seen++
+		lose := *seen <= n
+		mu.Unlock()
+		if !lose {
+			return nil, nil, false
+		}
+		resp, err := next.Do(r)
+		if err != nil {
+			return resp, err, true
+		}
+		if reset {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil, errConnReset(), true
+		}
+		resp.Body = &cutBody{rc: resp.Body, left: max(resp.ContentLength/2, 1), err: io.ErrUnexpectedEOF}
+		return resp, nil, true
+	}
+}
+
+// testS3LostCreateResponses checks that no multipart upload outlives its
+// file when CreateMultipartUpload answers are lost after S3 started the
+// upload: the SDK's retry starts another, and the first must be aborted too,
+// whether the file is then committed, sealed or aborted, or the upload never
+// starts.
+func testS3LostCreateResponses(t *testing.T, srv *s3test.Server) {
+	e := newS3Env(t, srv, "lostcreate", func(c *S3Config) { c.PartSize = MinS3PartSize; c.MaxAttempts = 3 })
+	sink := &S3Sink{Client: e.client, Bucket: "lostcreate"}
+	body := randomBytes(6<<20, 21)
+	creates := 0
+
+	// Written and committed, after two truncated answers.
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 2, false, &creates))
+	f, err := sink.Create(context.Background(), "committed")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Commit())
+	require.Equal(t, 3, creates, "two lost answers, one kept")
+	require.True(t, e.exists(t, "committed"))
+	require.Empty(t, e.pendingUploads(t), "the uploads of the lost answers are aborted")
+
+	// Sealed past the held-bytes limit (a one-part upload), after a reset.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, true, &creates))
+	e.client.heldLimit = 0
+	f, err = sink.Create(context.Background(), "sealed")
+	require.NoError(t, err)
+	_, err = f.Write([]byte("small"))
+	require.NoError(t, err)
+	require.NoError(t, f.(Sealer).Seal())
+	require.Equal(t, 2, creates)
+	require.Len(t, e.pendingUploads(t), 1, "only the file's own upload")
+	require.NoError(t, f.Commit())
+	require.Empty(t, e.pendingUploads(t))
+	e.client.heldLimit = DefaultS3HeldBytes
+
+	// Aborted after a truncated answer.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, false, &creates))
+	f, err = sink.Create(context.Background(), "aborted")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Abort())
+	require.Equal(t, 2, creates)
+	require.Empty(t, e.pendingUploads(t))
+
+	// Every answer lost: the upload never starts for the file, and none of
+	// the three S3 started stays.
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 100, false, &creates))
+	f, err = sink.Create(context.Background(), "failed")
+	require.NoError(t, err)
+	err = writeChunks(t, f, body)
+	require.ErrorContains(t, err, "starting upload of s3://lostcreate/failed")
+	require.NoError(t, f.Abort())
+	require.Equal(t, 3, creates)
+	require.Empty(t, e.pendingUploads(t))
+	require.False(t, e.exists(t, "failed"))
+
+	// An upload of another key is left alone.
+	other, err := e.plain.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{
+		Bucket: aws.String("lostcreate"), Key: aws.String("failed-other")})
+	require.NoError(t, err)
+	creates = 0
+	e.http.setIntercept(loseResponses("CreateMultipartUpload", 1, true, &creates))
+	f, err = sink.Create(context.Background(), "failed")
+	require.NoError(t, err)
+	require.NoError(t, writeChunks(t, f, body))
+	require.NoError(t, f.Commit())
+	require.Equal(t, []string{"failed-other"}, e.pendingUploads(t))
+	_, err = e.plain.AbortMultipartUpload(context.Background(), &s3.AbortMultipartUploadInput{
+		Bucket: aws.String("lostcreate"), Key: aws.String("failed-other"), UploadId: other.UploadId})
+	require.NoError(t, err)
+}
+
 func testS3SinkListOpenRemove(t *testing.T, srv *s3test.Server) {
 	e := newS3Env(t, srv, "sink", nil)
 	sink := &S3Sink{Client: e.client, Bucket: "sink", Prefix: "out"}
@@ -777,7 +992,8 @@ func TestS3KMSHeaders(t *testing.T) {
 
 // TestS3UnreachableEndpoint checks that a dead endpoint, and one that accepts
 // connections but never answers, fail in bounded time with a message naming
-// the endpoint.
+// the endpoint; a refused connection is retried for long enough to outlast a
+// restart.
 func TestS3UnreachableEndpoint(t *testing.T) {
 	creds := credentialsForTest()
 	t.Run("refused", func(t *testing.T) {
@@ -785,7 +1001,10 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 		require.NoError(t, err)
 		start := time.Now()
 		err = (&S3Source{Client: c, Bucket: "b", Prefix: "in/"}).List(context.Background(), func(Object) error { return nil })
-		require.Less(t, time.Since(start), 5*time.Second, "error: %v", err)
+		// The four waits are at least 250 ms, 500 ms, 1 s and 2 s, at most
+		// twice that.
+		require.GreaterOrEqual(t, time.Since(start), 3750*time.Millisecond, "the retries span a restart")
+		require.Less(t, time.Since(start), 30*time.Second, "error: %v", err)
 		require.ErrorContains(t, err, "listing s3://b/in/ at endpoint http://127.0.0.1:1")
 		require.ErrorContains(t, err, "connection refused")
 		require.ErrorContains(t, err, "exceeded maximum number of attempts, 5")
@@ -812,7 +1031,7 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 		endpoint := "http://" + l.Addr().String()
 		c, err := NewS3Client(context.Background(), S3Config{
 			EndpointURL: endpoint, PathStyle: true, Credentials: creds,
-			ReadTimeout: 300 * time.Millisecond, MaxAttempts: 2,
+			RequestTimeout: 300 * time.Millisecond, StallTimeout: 300 * time.Millisecond, MaxAttempts: 2,
 		})
 		require.NoError(t, err)
 		start := time.Now()
@@ -821,6 +1040,14 @@ func TestS3UnreachableEndpoint(t *testing.T) {
 		require.ErrorContains(t, err, "reading s3://b/k at endpoint "+endpoint)
 		require.ErrorContains(t, err, "timeout")
 	})
+}
+
+// tLog writes to the test's log.
+type tLog struct{ t testing.TB }
+
+func (w tLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 func credentialsForTest() aws.CredentialsProvider {
@@ -854,4 +1081,93 @@ func TestS3CABundleEnv(t *testing.T) {
 	require.NoError(t, err)
 	_, err = (&S3Sink{Client: c, Bucket: "bundle"}).Open(context.Background(), "k")
 	require.ErrorContains(t, err, "certificate", "the test certificate is not trusted without the bundle")
+}
+
+// TestS3FaultsLeaveNoUploads writes files (small and multipart; sealed,
+// committed or aborted) through a transport that injects faults, answers
+// lost after the server acted on the request included: whatever succeeds
+// reads back whole, and no multipart upload stays open.
+func TestS3FaultsLeaveNoUploads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	srv := s3test.Start(t, true)
+	for i, rate := range []float64{0.1, 0.3, 0.5} {
+		t.Run(fmt.Sprintf("rate=%.1f", rate), func(t *testing.T) {
+			bucket := fmt.Sprintf("faults%d", i)
+			faults := s3test.NewFaults(rate, uint64(i))
+			srv.CreateBucket(t, bucket)
+			c := newTestS3Client(t, srv, &testHTTP{}, func(c *S3Config) {
+				c.PartSize = MinS3PartSize
+				c.WrapHTTPClient = func(next aws.HTTPClient) aws.HTTPClient { faults.Next = next; return faults }
+				c.Log = slog.New(slog.NewTextHandler(tLog{t}, nil))
+			})
+			c.heldLimit = 8 << 10 // past two small sealed files, one-part uploads
+			sink := &S3Sink{Client: c, Bucket: bucket}
+			committed := map[string][]byte{}
+			failed := 0
+			fail := func(rel string, err error) {
+				failed++
+				t.Logf("%s failed: %v", rel, err)
+			}
+			// Batches of files sealed together and then committed (or
+			// aborted) together, as a unit's files are.
+			for batch := range 8 {
+				type file struct {
+					rel  string
+					f    File
+					data []byte
+				}
+				var files []file
+				for n := range 6 {
+					rel := fmt.Sprintf("b%d/f%d", batch, n)
+					size := 3 << 10
+					if n == 1 && batch%2 == 0 {
+						size = 6<<20 + batch
+					}
+					data := randomBytes(size, uint64(100*i+10*batch+n))
+					f, err := sink.Create(context.Background(), rel)
+					require.NoError(t, err)
+					err = writeChunks(t, f, data)
+					if err == nil {
+						err = f.(Sealer).Seal()
+					}
+					if err != nil {
+						_ = f.Abort()
+						fail(rel, err)
+						continue
+					}
+					files = append(files, file{rel, f, data})
+				}
+				for k, f := range files {
+					if (batch+k)%5 == 4 {
+						require.NoError(t, f.f.Abort())
+						continue
+					}
+					if err := f.f.Commit(); err != nil {
+						fail(f.rel, err)
+						continue
+					}
+					committed[f.rel] = f.data
+				}
+			}
+			plain := srv.Client()
+			for rel, data := range committed {
+				out, err := plain.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(rel)})
+				require.NoError(t, err)
+				sum, n := readAllSum(t, out.Body)
+				require.Equal(t, int64(len(data)), n, rel)
+				require.Equal(t, sha256.Sum256(data), sum, rel)
+			}
+			ups, err := plain.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+			require.NoError(t, err)
+			var open []string
+			for _, u := range ups.Uploads {
+				open = append(open, aws.ToString(u.Key))
+			}
+			require.Empty(t, open, "open multipart uploads after %d faults (%d lost answers to CreateMultipartUpload or others)",
+				faults.Total(), faults.Injected(s3test.ResetAfter)+faults.Injected(s3test.Truncate))
+			t.Logf("%d faults; %d files committed, %d failed", faults.Total(), len(committed), failed)
+		})
+	}
 }

@@ -26,7 +26,7 @@ var ErrObjectChanged = errors.New("storage: object changed")
 const resumeBaseDelay = 100 * time.Millisecond
 
 // errReadStalled cancels a GetObject whose body delivered nothing for
-// ReadTimeout; the read then resumes.
+// StallTimeout; the read then resumes.
 var errReadStalled = errors.New("storage: S3 read stalled")
 
 // s3Reader is one GetObject stream that resumes with a ranged GetObject,
@@ -36,8 +36,9 @@ type s3Reader struct {
 	ctx         context.Context
 	bucket, key string
 	etag        string // required ETag; from the first response if not given
-	off         int64  // bytes delivered so far
-	size        int64  // total size from the first response; -1 if unknown
+	off         int64  // offset of the next byte to deliver
+	end         int64  // offset after the last byte wanted; 0 for the object's end
+	size        int64  // end offset from the first response; -1 if unknown
 	body        io.ReadCloser
 	cancelGet   context.CancelCauseFunc // cancels the current GetObject
 	getCtx      context.Context         // the current GetObject's context
@@ -67,7 +68,10 @@ func (r *s3Reader) get() error {
 	if r.etag != "" {
 		in.IfMatch = aws.String(r.etag)
 	}
-	if r.off > 0 {
+	switch {
+	case r.end > 0:
+		in.Range = aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-" + strconv.FormatInt(r.end-1, 10))
+	case r.off > 0:
 		in.Range = aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-")
 	}
 	ctx, cancel := context.WithCancelCause(r.ctx)
@@ -117,13 +121,13 @@ func (r *s3Reader) closeBody() error {
 }
 
 // readBody reads the current body, cancelling the request if no byte comes
-// for ReadTimeout: nothing else bounds a body read on a live connection.
+// for StallTimeout: nothing else bounds a body read on a live connection.
 func (r *s3Reader) readBody(p []byte) (int, error) {
-	r.stall.Reset(r.c.cfg.ReadTimeout)
+	r.stall.Reset(r.c.cfg.StallTimeout)
 	n, err := r.body.Read(p)
 	r.stall.Stop()
 	if err != nil && err != io.EOF && context.Cause(r.getCtx) == errReadStalled {
-		err = fmt.Errorf("%w: no data for %v: %w", errReadStalled, r.c.cfg.ReadTimeout, err)
+		err = fmt.Errorf("%w: no data for %v: %w", errReadStalled, r.c.cfg.StallTimeout, err)
 	}
 	return n, err
 }

@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // S3Sink writes objects under s3://Bucket/Prefix. Prefix is a directory: the
@@ -267,12 +270,98 @@ func (f *s3File) createUpload() error {
 		// wants them declared here and listed at completion.
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32
 	}
-	out, err := f.c.api.CreateMultipartUpload(f.ctx, in)
+	attempts := 0
+	start := time.Now()
+	out, err := f.c.api.CreateMultipartUpload(f.ctx, in, countAttempts(&attempts))
+	if err == nil {
+		f.uploadID = aws.ToString(out.UploadId)
+	}
+	// An attempt whose answer was lost (a reset, a timeout, a body cut
+	// short) may still have started an upload that nobody knows the ID of;
+	// a retry then starts another. A single attempt that S3 answered with an
+	// error started nothing.
+	if attempts > 1 || (err != nil && apiErrorCode(err) == "") {
+		f.abortLostUploads(time.Since(start))
+	}
 	if err != nil {
 		return f.c.wrapErr("starting upload of", f.url(), err)
 	}
-	f.uploadID = aws.ToString(out.UploadId)
 	return nil
+}
+
+// lostUploadMargin widens the window in which abortLostUploads looks for
+// uploads: S3 reports times to the second at best.
+const lostUploadMargin = 2 * time.Second
+
+// abortLostUploads aborts the multipart uploads of f's key, other than
+// f.uploadID, that the CreateMultipartUpload just made may have started: those
+// initiated during its elapsed time, by the server's clock (ending at our own
+// upload's start, or at the listing's Date). Another writer of the very same
+// key at the very same seconds would see its upload fail, not vanish: the
+// commit protocol never has two.
+func (f *s3File) abortLostUploads(elapsed time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), s3CleanupTimeout)
+	defer cancel()
+	var found []types.MultipartUpload
+	var end time.Time
+	pages := s3.NewListMultipartUploadsPaginator(f.c.api, &s3.ListMultipartUploadsInput{
+		Bucket:              aws.String(f.bucket),
+		Prefix:              aws.String(f.key),
+		ExpectedBucketOwner: f.c.expectedOwner(),
+	})
+	for pages.HasMorePages() {
+		var page *s3.ListMultipartUploadsOutput
+		err := f.c.persist(ctx, func() (err error) {
+			page, err = pages.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			f.c.warn("listing S3 multipart uploads to abort those of lost requests failed; a lifecycle rule AbortIncompleteMultipartUpload removes them later",
+				"object", f.url(), "error", err.Error())
+			return
+		}
+		if t, ok := awsmiddleware.GetServerTime(page.ResultMetadata); ok && end.IsZero() {
+			end = t
+		}
+		for _, u := range page.Uploads {
+			if aws.ToString(u.Key) != f.key {
+				continue
+			}
+			if aws.ToString(u.UploadId) == f.uploadID {
+				end = aws.ToTime(u.Initiated)
+				continue
+			}
+			found = append(found, u)
+		}
+	}
+	if end.IsZero() {
+		end = time.Now()
+	}
+	from, to := end.Add(-elapsed-lostUploadMargin), end.Add(lostUploadMargin)
+	for _, u := range found {
+		at := aws.ToTime(u.Initiated)
+		if at.Before(from) || at.After(to) {
+			continue
+		}
+		id := aws.ToString(u.UploadId)
+		if err := f.c.persist(ctx, func() error { return f.c.abortMultipart(ctx, f.bucket, f.key, id) }); err != nil {
+			f.c.warn("aborting the S3 multipart upload of a lost request failed; a lifecycle rule AbortIncompleteMultipartUpload removes it later",
+				"object", f.url(), "upload_id", id, "error", err.Error())
+		}
+	}
+}
+
+// countAttempts counts the attempts the SDK's retryer makes of one call.
+func countAttempts(n *int) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("convert.countAttempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					*n++ // attempts run one after another
+					return next.HandleFinalize(ctx, in)
+				}), "Retry", middleware.After)
+		})
+	}
 }
 
 func (f *s3File) uploadPart(num int32, body []byte) error {
@@ -330,7 +419,7 @@ func (f *s3File) Commit() error {
 	slices.SortFunc(f.parts, func(a, b types.CompletedPart) int {
 		return cmp.Compare(aws.ToInt32(a.PartNumber), aws.ToInt32(b.PartNumber))
 	})
-	_, err := f.c.api.CompleteMultipartUpload(f.ctx, &s3.CompleteMultipartUploadInput{
+	_, err := f.c.api.CompleteMultipartUpload(withRequestTimeout(f.ctx, f.completeTimeout()), &s3.CompleteMultipartUploadInput{
 		Bucket:              aws.String(f.bucket),
 		Key:                 aws.String(f.key),
 		UploadId:            aws.String(f.uploadID),
@@ -341,6 +430,18 @@ func (f *s3File) Commit() error {
 		return f.abort(f.c.wrapErr("completing upload of", f.url(), err))
 	}
 	return nil
+}
+
+// s3CompleteRate is the slowest rate at which a store is expected to
+// assemble a completed upload: S3 answers at once (and keeps the connection
+// alive while it works), but a file-backed store may copy every part.
+const s3CompleteRate = 50 << 20 // bytes per second
+
+// completeTimeout bounds an attempt of CompleteMultipartUpload: RequestTimeout
+// plus the object's size at s3CompleteRate.
+func (f *s3File) completeTimeout() time.Duration {
+	size := int64(f.lastPart) * f.c.cfg.PartSize // at most: the last part may be short
+	return f.c.cfg.RequestTimeout + time.Duration(size/s3CompleteRate+1)*time.Second
 }
 
 func (f *s3File) putObject() error {
@@ -430,21 +531,21 @@ func (f *s3File) abortUpload() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), s3CleanupTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		_, err := f.c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:              aws.String(f.bucket),
-			Key:                 aws.String(f.key),
-			UploadId:            aws.String(f.uploadID),
-			ExpectedBucketOwner: f.c.expectedOwner(),
+		err := f.c.persist(ctx, func() error {
+			return f.c.abortMultipart(ctx, f.bucket, f.key, f.uploadID)
 		})
-		if err != nil && apiErrorCode(err) != "NoSuchUpload" {
+		if err != nil {
 			return f.c.wrapErr("aborting upload of", f.url(), err)
 		}
-		_, err = f.c.api.ListParts(ctx, &s3.ListPartsInput{
-			Bucket:              aws.String(f.bucket),
-			Key:                 aws.String(f.key),
-			UploadId:            aws.String(f.uploadID),
-			MaxParts:            aws.Int32(1),
-			ExpectedBucketOwner: f.c.expectedOwner(),
+		err = f.c.persist(ctx, func() error {
+			_, err := f.c.api.ListParts(ctx, &s3.ListPartsInput{
+				Bucket:              aws.String(f.bucket),
+				Key:                 aws.String(f.key),
+				UploadId:            aws.String(f.uploadID),
+				MaxParts:            aws.Int32(1),
+				ExpectedBucketOwner: f.c.expectedOwner(),
+			})
+			return err
 		})
 		switch {
 		case apiErrorCode(err) == "NoSuchUpload":
@@ -464,6 +565,46 @@ func (f *s3File) abortUpload() error {
 	}
 }
 
+// abortMultipart aborts one multipart upload; one already gone is not an
+// error.
+func (c *S3Client) abortMultipart(ctx context.Context, bucket, key, uploadID string) error {
+	_, err := c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:              aws.String(bucket),
+		Key:                 aws.String(key),
+		UploadId:            aws.String(uploadID),
+		ExpectedBucketOwner: c.expectedOwner(),
+	})
+	if apiErrorCode(err) == "NoSuchUpload" {
+		return nil
+	}
+	return err
+}
+
+// s3CleanupRounds bounds how often persist repeats a cleanup request.
+const s3CleanupRounds = 3
+
+// persist runs a cleanup request (aborting an upload, checking it is gone)
+// again, up to s3CleanupRounds times, while it fails only because the
+// retryer ran out of attempts on transient errors. Cleanup happens once, when
+// a file ends, and nothing retries it later: it is worth more patience than
+// a request whose failure fails its unit, which the run reports.
+func (c *S3Client) persist(ctx context.Context, req func() error) error {
+	for round := 1; ; round++ {
+		err := req()
+		var exhausted *retry.MaxAttemptsError
+		if err == nil || round == s3CleanupRounds || !errors.As(err, &exhausted) {
+			return err
+		}
+		t := time.NewTimer(s3RetryBaseDelay << round)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
 // applySSE sets the server-side encryption parameters of a request that
 // creates an object.
 func (c *S3Client) applySSE(sse *types.ServerSideEncryption, kmsKeyID **string) {
@@ -476,25 +617,24 @@ func (c *S3Client) applySSE(sse *types.ServerSideEncryption, kmsKeyID **string) 
 	}
 }
 
-// ReadRange reads n bytes at off of a committed object (one ranged GET).
+// ReadRange reads n bytes at off of a committed object: a ranged GET,
+// resumed as Open's reads are if its body breaks or stalls.
 func (s *S3Sink) ReadRange(ctx context.Context, rel string, off, n int64) ([]byte, error) {
 	key, err := s.key(rel)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.Client.api.GetObject(ctx, &s3.GetObjectInput{
-		Bucket:              aws.String(s.Bucket),
-		Key:                 aws.String(key),
-		Range:               aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1)),
-		ExpectedBucketOwner: s.Client.expectedOwner(),
-	})
-	if err != nil {
-		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	if n <= 0 || off < 0 {
+		return nil, fmt.Errorf("reading %s: bad range of %d bytes at %d", s3URL(s.Bucket, key), n, off)
 	}
-	defer out.Body.Close()
+	r := &s3Reader{c: s.Client, ctx: ctx, bucket: s.Bucket, key: key, off: off, end: off + n, size: -1}
+	if err := r.get(); err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	buf := make([]byte, n)
-	if _, err := io.ReadFull(out.Body, buf); err != nil {
-		return nil, s.Client.wrapErr("reading", s3URL(s.Bucket, key), err)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, fmt.Errorf("reading %d bytes at %d of %s: %w", n, off, s3URL(s.Bucket, key), err)
 	}
 	return buf, nil
 }

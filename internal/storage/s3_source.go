@@ -16,7 +16,9 @@ import (
 // Prefix is a directory, or one object: it selects the key equal to Prefix
 // and the keys under Prefix + "/" (or under Prefix if it ends in "/"), so
 // "logs" does not select "logs-old/…". An empty Prefix selects the bucket.
-// Keys ending in "/" (folder markers) are skipped.
+// Keys ending in "/" (folder markers) are skipped, and so are hidden keys: a
+// key with a segment below Prefix that starts with "." (".tmp-x",
+// ".staging/x"), the rule LocalSource applies to names below its Root.
 type S3Source struct {
 	Client *S3Client
 	Bucket string
@@ -50,7 +52,7 @@ func (s *S3Source) List(ctx context.Context, fn func(Object) error) error {
 		}
 	}
 	keep := func(key string) bool {
-		if !inScope(s.Prefix, key) {
+		if !inScope(s.Prefix, key) || hiddenBelow(s.Prefix, key) {
 			return false
 		}
 		for _, e := range excluded {
@@ -98,6 +100,27 @@ func inScope(prefix, key string) bool {
 	return key == prefix || strings.HasPrefix(key, prefix+"/")
 }
 
+// hiddenBelow reports whether a segment of key below the directory-or-object
+// prefix starts with ".". The prefix itself may name hidden segments: an input
+// given explicitly is read.
+func hiddenBelow(prefix, key string) bool {
+	rest := key
+	switch {
+	case prefix == "" || strings.HasSuffix(prefix, "/"):
+		rest = strings.TrimPrefix(key, prefix)
+	case key == prefix:
+		return false
+	default:
+		rest = strings.TrimPrefix(key, prefix+"/")
+	}
+	for seg := range strings.SplitSeq(rest, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
+}
+
 // list pages through the keys under prefix, calling fn for those keep
 // accepts, with keys as stored.
 func (c *S3Client) list(ctx context.Context, bucket, prefix string, keep func(string) bool, fn func(Object) error) error {
@@ -131,7 +154,8 @@ func (c *S3Client) list(ctx context.Context, bucket, prefix string, keep func(st
 
 // Dirs returns the "directories" directly under the key prefix dir (which
 // should end in "/", and lie within Prefix): the distinct key prefixes up to
-// the next "/", in lexical order, from ListObjectsV2 with a delimiter. It
+// the next "/", in lexical order, from ListObjectsV2 with a delimiter, less
+// hidden ones (a segment starting with "."), which List would skip. It
 // lets a caller find the account and region levels of a log layout, such as
 // AWSLogs/<account>/vpcflowlogs/<region>/, and build the day Prefixes under
 // each without listing every object.
@@ -152,7 +176,9 @@ func (s *S3Source) Dirs(ctx context.Context, dir string) ([]string, error) {
 			return nil, s.Client.wrapErr("listing", s3URL(s.Bucket, dir), err)
 		}
 		for _, p := range page.CommonPrefixes {
-			dirs = append(dirs, aws.ToString(p.Prefix))
+			if d := aws.ToString(p.Prefix); !hiddenBelow(s.Prefix, d) {
+				dirs = append(dirs, d)
+			}
 		}
 	}
 	return dirs, nil

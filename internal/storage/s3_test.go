@@ -70,7 +70,8 @@ func TestS3ConfigValidation(t *testing.T) {
 		{"endpoint with an access key id", S3Config{EndpointURL: "https://AKIAsupersecret:pw@host:9000"}, "credentials do not belong"},
 		{"negative attempts", S3Config{MaxAttempts: -1}, "max attempts"},
 		{"negative concurrency", S3Config{Concurrency: -2}, "concurrency"},
-		{"negative timeout", S3Config{ReadTimeout: -time.Second}, "negative timeout"},
+		{"negative stall timeout", S3Config{StallTimeout: -time.Second}, "negative timeout"},
+		{"negative request timeout", S3Config{RequestTimeout: -time.Second}, "negative timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,6 +220,28 @@ func TestInScope(t *testing.T) {
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, inScope(tc.prefix, tc.key), "inScope(%q, %q)", tc.prefix, tc.key)
+	}
+}
+
+func TestHiddenBelow(t *testing.T) {
+	tests := []struct {
+		prefix, key string
+		want        bool
+	}{
+		{"", "a/b.log", false},
+		{"", ".a", true},
+		{"", "a/.b/c", true},
+		{"logs", "logs/x/.y.log", true},
+		{"logs", "logs/.tmp/x.log", true},
+		{"logs", "logs/x.y/z.log", false},
+		{"logs/", "logs/.x", true},
+		{"logs/.cache", "logs/.cache", false}, // named explicitly
+		{"logs/.cache", "logs/.cache/x", false},
+		{".logs/", ".logs/a", false},
+		{"logs/", "logs/a./b", false},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, hiddenBelow(tc.prefix, tc.key), "hiddenBelow(%q, %q)", tc.prefix, tc.key)
 	}
 }
 
