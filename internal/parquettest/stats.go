@@ -48,7 +48,8 @@ type StatsReport struct {
 	LongStrings   int64 // values longer than MaxStatsBytes
 }
 
-func (r *StatsReport) add(o StatsReport) {
+// Add adds o's counts to r.
+func (r *StatsReport) Add(o StatsReport) {
 	r.Chunks += o.Chunks
 	r.Pages += o.Pages
 	r.Values += o.Values
@@ -139,7 +140,8 @@ func checkStats(where, typ string, st stats, vals []value, nulls int64) error {
 	}{{"min", st.min, lo}, {"max", st.max, hi}} {
 		if !b.got.set {
 			if boundLen(b.want) <= MaxStatsBytes {
-				return fmt.Errorf("%s: no %s, but the values' %s is %v (%d values)", where, b.name, b.name, b.want, len(vals))
+				return fmt.Errorf("%s: no %s, but the values' %s is %v (%d values, %d nulls; min %v, max %v; stored min set %v, max set %v)",
+					where, b.name, b.name, b.want, len(vals), nulls, lo, hi, st.min.set, st.max.set)
 			}
 			continue
 		}
@@ -279,7 +281,7 @@ func checkStatisticsArrow(path string) (StatsReport, error) {
 				return rep, err
 			}
 			rep.Chunks++
-			rep.add(report(chunkVals, chunkNulls))
+			rep.Add(report(chunkVals, chunkNulls))
 		}
 	}
 	return rep, nil
@@ -427,7 +429,7 @@ func checkStatisticsParquetGo(path string) (StatsReport, error) {
 				return rep, err
 			}
 			rep.Chunks++
-			rep.add(report(chunkVals, chunkNulls))
+			rep.Add(report(chunkVals, chunkNulls))
 		}
 	}
 	return rep, nil

@@ -118,3 +118,62 @@ func TestEmptyStringsKeepTheirStatistics(t *testing.T) {
 		parquettest.CheckStatisticsParquetGo(t, p)
 	}
 }
+
+// A list's and a map's string leaves keep every value in min/max when some
+// rows have no list or an empty one (events without resources). arrow-go's
+// dictionary path (v18.8.0) counts the non-null values of a write batch as
+// leaf slots minus levels minus values, and skips min/max when that comes to
+// zero: here when a batch holds as many missing or empty lists as values. The
+// first batch's "a" was then left out and the footer said min = "b": a
+// reader pruning by it misses the row (issue 16, item 2).
+func TestListLeavesKeepTheirStatistics(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	elem := arrow.StructOf(arrow.Field{Name: "arn", Type: arrow.BinaryTypes.String, Nullable: true})
+	sc := arrow.NewSchema([]arrow.Field{{Name: "resources", Type: arrow.ListOf(elem), Nullable: true},
+		{Name: "attrs", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true}}, nil)
+	batch := func(rows ...string) arrow.RecordBatch { // "" is a missing list, "[]" an empty one
+		lb := array.NewListBuilder(mem, elem)
+		defer lb.Release()
+		sb := lb.ValueBuilder().(*array.StructBuilder)
+		arn := sb.FieldBuilder(0).(*array.StringBuilder)
+		mb := array.NewMapBuilder(mem, arrow.BinaryTypes.String, arrow.BinaryTypes.String, false)
+		defer mb.Release()
+		for _, r := range rows {
+			switch r {
+			case "":
+				lb.AppendNull()
+				mb.AppendNull()
+			case "[]":
+				lb.AppendEmptyValue()
+				mb.AppendEmptyValue()
+			default:
+				lb.Append(true)
+				sb.Append(true)
+				arn.Append(r)
+				mb.Append(true)
+				mb.KeyBuilder().(*array.StringBuilder).Append(r)
+				mb.ItemBuilder().(*array.StringBuilder).Append(r)
+			}
+		}
+		l, m := lb.NewArray(), mb.NewArray()
+		defer l.Release()
+		defer m.Release()
+		return array.NewRecordBatch(sc, []arrow.Array{l, m}, int64(len(rows)))
+	}
+	root := t.TempDir()
+	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "l.parquet", "", sc, Options{Mem: mem})
+	require.NoError(t, err)
+	for _, rows := range [][]string{{"", "a"}, {"[]", "c", "", "d"}, {"b"}} {
+		rec := batch(rows...)
+		require.NoError(t, f.Write(rec))
+		rec.Release()
+	}
+	_, err = f.Finish()
+	require.NoError(t, err)
+	require.NoError(t, f.Commit())
+	p := filepath.Join(root, "l.parquet")
+	rep := parquettest.CheckStatistics(t, p)
+	require.EqualValues(t, 3*4, rep.Values, "4 arns, keys and values")
+	parquettest.CheckStatisticsParquetGo(t, p)
+}
