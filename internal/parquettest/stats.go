@@ -541,3 +541,36 @@ func requireValueBytes(t testing.TB, path string, d arrow.ArrayData) {
 		requireValueBytes(t, fmt.Sprintf("%s.%d", path, k), c)
 	}
 }
+
+// Encodings returns every encoding a file uses, by name (PLAIN,
+// RLE_DICTIONARY, DELTA_BINARY_PACKED, …): those the footer lists for each
+// column chunk and those of every data page header, read with parquet-go.
+func Encodings(t testing.TB, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	pf, err := pq.OpenFile(f, fi.Size())
+	require.NoError(t, err, path)
+	out := map[string]bool{}
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, cc := range rg.Columns {
+			for _, e := range cc.MetaData.Encoding {
+				out[e.String()] = true
+			}
+			for _, s := range cc.MetaData.EncodingStats {
+				out[s.Encoding.String()] = true
+			}
+			headers, err := dataPageHeaders(f, &cc.MetaData)
+			require.NoError(t, err, path)
+			for _, h := range headers {
+				out[h.Encoding.String()] = true
+				out[h.DefinitionLevelEncoding.String()] = true
+				out[h.RepetitionLevelEncoding.String()] = true
+			}
+		}
+	}
+	return out
+}

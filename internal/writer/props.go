@@ -54,6 +54,8 @@ type Options struct {
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
+	// Profile chooses the encodings older readers accept (ProfileAthena if 0).
+	Profile Profile
 	// Budget, shared by all files of a run, bounds the bytes buffered in
 	// unfinished row groups. Nil means no shared bound.
 	Budget *Budget
@@ -100,6 +102,39 @@ const (
 	// dictionary would overflow after costing a hash per value.
 	Plain
 )
+
+// Profile is a set of encodings chosen for the engines that read the output.
+type Profile int
+
+const (
+	// ProfileAthena (the default) uses dictionary, plain and, where
+	// Options.Encodings says so, DELTA_BINARY_PACKED: Athena, Trino, Presto,
+	// DuckDB, Polars and Spark 3.3 and later read them all.
+	ProfileAthena Profile = iota
+	// ProfileCompat uses dictionary and plain encodings only: Spark's
+	// vectorized reader before 3.3 (Glue 3.0 and older, older EMR) throws on
+	// DELTA_BINARY_PACKED in V1 data pages (SPARK-36879). Delta columns are
+	// dictionary-encoded instead, falling back to plain.
+	ProfileCompat
+)
+
+// ParseProfile maps a profile name (athena, compat) to its Profile.
+func ParseProfile(name string) (Profile, error) {
+	switch strings.ToLower(name) {
+	case "", "athena":
+		return ProfileAthena, nil
+	case "compat":
+		return ProfileCompat, nil
+	}
+	return 0, fmt.Errorf("unknown Parquet profile %q (want athena or compat)", name)
+}
+
+func (p Profile) String() string {
+	if p == ProfileCompat {
+		return "compat"
+	}
+	return "athena"
+}
 
 // ParseCompression maps a codec name to its Parquet codec.
 func ParseCompression(name string) (compress.Compression, error) {
@@ -149,7 +184,8 @@ func dataPageBytes(rowGroupBytes int64) int64 {
 //   - dictionary encoding, except where Options.Encodings says otherwise;
 //   - column statistics on (min/max let engines skip row groups);
 //   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
-//   - the codec from Options.Compression (Snappy by default).
+//   - the codec from Options.Compression (Snappy by default);
+//   - no DELTA encoding with ProfileCompat.
 //
 // Column names are lowercase because the schemas in package schema are, and
 // no INT96 is written because no schema has a timestamp column.
@@ -173,7 +209,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithDataPageSize(dataPageBytes(o.RowGroupBytes)),
 	}
 	for _, f := range sc.Fields() {
-		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
+		if o.Encodings[f.Name] == Delta && o.Profile != ProfileCompat && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
 			opts = append(opts,
 				parquet.WithDictionaryFor(f.Name, false),
 				parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
