@@ -310,7 +310,7 @@ func prefixed(p string, names []string) []string {
 }
 
 func TestStatisticsBoundEveryValue(t *testing.T) {
-	seeds, rows := 4, 1000
+	seeds, rows := 3, 800
 	if testing.Short() {
 		seeds, rows = 2, 500
 	}
@@ -331,7 +331,7 @@ func TestStatisticsBoundEveryValue(t *testing.T) {
 				in := t.TempDir()
 				k.input(t, g, in, rows)
 				chunkRows := 1 + g.r.IntN(64)
-				rowGroup := int64(8<<10) << g.r.IntN(5) // 8 KiB … 128 KiB: several row groups and pages
+				rowGroup := int64(32<<10) << g.r.IntN(4) // 32 KiB … 256 KiB: several row groups and pages
 				out, s := convertKind(t, k.kind(chunkRows), in, func(c *Config) { c.Writer.RowGroupBytes = rowGroup })
 				require.Zero(t, s.RecordsRejected, "seed %d: the generator writes valid records", seed)
 				require.EqualValues(t, rows, s.RecordsWritten)
