@@ -140,5 +140,5 @@ func (f *profileFlag) Set(s string) error {
 // registerParquetProfile adds --parquet-profile to fs.
 func registerParquetProfile(fs *flag.FlagSet, f *profileFlag) {
 	fs.Var(f, "parquet-profile", "Parquet encodings for the readers: athena (the default: dictionary, plain, delta for integers) or compat "+
-		"(dictionary and plain only, for Spark before 3.3: Glue 3.0 and older, older EMR; a little larger and slower)")
+		"(dictionary and plain only, for Spark before 3.3: Glue 3.0 and older, older EMR; README: Parquet details)")
 }

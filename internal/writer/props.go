@@ -181,7 +181,8 @@ func dataPageBytes(rowGroupBytes int64) int64 {
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
-//   - dictionary encoding, except where Options.Encodings says otherwise;
+//   - dictionary encoding, except where Options.Encodings says otherwise and
+//     for the string leaves of lists and maps (repeatedStringLeaves);
 //   - column statistics on (min/max let engines skip row groups);
 //   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
 //   - the codec from Options.Compression (Snappy by default);
