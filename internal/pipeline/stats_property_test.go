@@ -358,3 +358,29 @@ func TestStatisticsBoundEveryValue(t *testing.T) {
 		})
 	}
 }
+
+// The case of issue 16 as reported: a first batch (8192 events) whose
+// errorMessage is "" everywhere, then 100 events with "Access Denied", in
+// one row group. The footer said min = max = "Access Denied", so Athena
+// pruning by it returned none of the 8192 rows for errormessage = ''.
+func TestEmptyErrorMessageInMin(t *testing.T) {
+	var b strings.Builder
+	for i := range 8192 + 100 {
+		msg := ""
+		if i >= 8192 {
+			msg = "Access Denied"
+		}
+		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventTime":"2024-05-01T08:00:00Z","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventName":"GetObject","errorMessage":%q}`+"\n", msg)
+	}
+	in := t.TempDir()
+	writeInput(t, in, "AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/111122223333_CloudTrail_us-east-1_20240501T0000Z_k9Xw2LpQmR4tZs7A.json", b.String())
+	out, s := convertKind(t, &CloudTrail{}, in, nil)
+	require.EqualValues(t, 8292, s.RecordsWritten)
+	files := parquettest.Files(t, out, ".parquet")
+	require.Len(t, files, 1)
+	p := filepath.Join(out, files[0])
+	require.Equal(t, 1, parquettest.Read(t, p).RowGroups)
+	rep := parquettest.CheckStatistics(t, p) // min must be "" in footer and pages
+	require.GreaterOrEqual(t, rep.EmptyStrings, int64(8192))
+	parquettest.CheckStatisticsParquetGo(t, p)
+}
