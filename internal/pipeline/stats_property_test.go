@@ -362,7 +362,7 @@ func TestStatisticsBoundEveryValue(t *testing.T) {
 // The case of issue 16 as reported: a first batch (8192 events) whose
 // errorMessage is "" everywhere, then 100 events with "Access Denied", in
 // one row group. The footer said min = max = "Access Denied", so Athena
-// pruning by it returned none of the 8192 rows for errormessage = ”.
+// pruning by it returned none of the 8192 rows whose errormessage is "".
 func TestEmptyErrorMessageInMin(t *testing.T) {
 	var b strings.Builder
 	for i := range 8192 + 100 {
