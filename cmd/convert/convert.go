@@ -35,6 +35,7 @@ type convertFlags struct {
 	in, out        string
 	workers        int
 	compression    string
+	parquetProfile profileFlag
 	targetFileSize byteSize
 	rowGroupSize   byteSize
 	unitSize       byteSize
@@ -73,6 +74,7 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.StringVar(&c.out, "out", "", "output: a directory or s3://bucket/prefix for the Parquet tree (required)")
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "units of work converted at once")
 	fs.StringVar(&c.compression, "compression", "snappy", "Parquet codec: snappy, zstd, gzip or none")
+	registerParquetProfile(fs, &c.parquetProfile)
 	c.targetFileSize = writer.DefaultTargetFileBytes
 	fs.Var(&c.targetFileSize, "target-file-size", "roll output files at about this size")
 	c.rowGroupSize = writer.DefaultRowGroupBytes
@@ -380,6 +382,7 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 		Compression:     c.compression,
 		RowGroupBytes:   int64(c.rowGroupSize),
 		TargetFileBytes: int64(c.targetFileSize),
+		Profile:         c.parquetProfile.p,
 	}
 	cfg.Log = log
 	var itemPrefixes []string

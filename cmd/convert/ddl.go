@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -25,6 +26,8 @@ PARTITION is ever needed. --no-projection prints the plain table and, with --out
 the ALTER TABLE ADD PARTITION statements for the partitions that output tree holds.
 For cloudtrail, --out (or --accounts/--regions) lists the accounts and regions as
 enums, so that queries need not filter on them; without, they are injected.
+The projected years run from 1970 (records keep their own times) to NOW, widened
+to every year=YYYY under --out; run it again after a backfill reaches new years.
 --format cloudformation prints the same table as an AWS::Glue::Table resource
 (--location optional: by default it refers to the stack of deploy/convert.yaml).
 `
@@ -35,8 +38,8 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	table := fs.String("table", "", "table name (default: per kind, e.g. flow_logs_parquet)")
 	database := fs.String("database", "", "database (default: the query's current database)")
 	noProjection := fs.Bool("no-projection", false, "no partition projection; print ALTER TABLE ADD PARTITION for --out's partitions")
-	out := fs.String("out", "", "with --no-projection: an output tree (directory or s3://) whose partitions to add")
-	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+")")
+	out := fs.String("out", "", "an output tree (directory or s3://): its years widen the projected range; with --no-projection, its partitions to add")
+	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+", widened to --out's years)")
 	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
 	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
 	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
@@ -61,6 +64,19 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years}
+	var outParts []string // --out's partitions, listed once
+	listOut := func() ([]string, error) {
+		if outParts != nil {
+			return outParts, nil
+		}
+		st := &stores{flags: s3, log: newLogger(stderr, "info")}
+		parts, err := outputPartitions(ctx, st, *out)
+		if parts == nil {
+			parts = []string{}
+		}
+		outParts = parts
+		return parts, err
+	}
 	switch kind {
 	case kindFlowLogs:
 		cfg.Schema, cfg.Partitions = schema.VPCFullSchema(), []string{"year", "month", "day"}
@@ -94,8 +110,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			enums["region"] = strings.Split(*regions, ",")
 		}
 		if *out != "" && (enums["account"] == nil || enums["region"] == nil) {
-			st := &stores{flags: s3, log: newLogger(stderr, "info")}
-			parts, err := outputPartitions(ctx, st, *out)
+			parts, err := listOut()
 			if err != nil {
 				fmt.Fprintln(stderr, "convert ddl:", err)
 				return failureStatus(err)
@@ -139,6 +154,21 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *location == "" {
 		return usageExit(stderr, "ddl", &usageError{msg: "--location is required: the s3://bucket/prefix/ of the conversion's --out", flags: true})
 	}
+	if *out != "" && cfg.Projection {
+		// The projected years must reach every partition --out holds
+		// (a record's own time may be 1975): widen the default to them, or
+		// warn when --years leaves some out.
+		parts, err := listOut()
+		if err != nil {
+			fmt.Fprintln(stderr, "convert ddl:", err)
+			return exitFailed
+		}
+		if *years == "" {
+			cfg.YearRange = schema.YearRangeCovering(parts, time.Now())
+		} else if outside, err := schema.YearsOutside(*years, parts, time.Now()); err == nil && len(outside) > 0 {
+			fmt.Fprintf(stderr, "warning: --years %s leaves out years under --out, which queries will never read: %v\n", *years, outside)
+		}
+	}
 	ddl, err := schema.AthenaDDL(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "convert ddl:", err)
@@ -150,8 +180,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			strings.Join(cfg.InjectedPartitions, " and "))
 	}
 	if *noProjection && *out != "" {
-		st := &stores{flags: s3, log: newLogger(stderr, "info")}
-		parts, err := outputPartitions(ctx, st, *out)
+		parts, err := listOut()
 		if err != nil {
 			fmt.Fprintln(stderr, "convert ddl:", err)
 			return failureStatus(err)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"convert/internal/writer"
 )
 
 // envPrefix is the prefix of environment variables that set flags: every
@@ -119,4 +121,24 @@ func (d *dayFlag) Set(s string) error {
 	}
 	d.t = t
 	return nil
+}
+
+// profileFlag is the --parquet-profile value: athena or compat.
+type profileFlag struct{ p writer.Profile }
+
+func (f *profileFlag) String() string { return f.p.String() }
+
+func (f *profileFlag) Set(s string) error {
+	p, err := writer.ParseProfile(s)
+	if err != nil {
+		return err
+	}
+	f.p = p
+	return nil
+}
+
+// registerParquetProfile adds --parquet-profile to fs.
+func registerParquetProfile(fs *flag.FlagSet, f *profileFlag) {
+	fs.Var(f, "parquet-profile", "Parquet encodings for the readers: athena (the default: dictionary, plain, delta for integers) or compat "+
+		"(dictionary and plain only, for Spark before 3.3: Glue 3.0 and older, older EMR; README: Parquet details)")
 }

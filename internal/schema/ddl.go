@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -45,10 +46,72 @@ type DDLConfig struct {
 	YearRange string
 }
 
-// DefaultYearRange starts the projected years at CloudTrail's launch year,
-// before which none of the three log kinds has data, and ends them at the
-// current year at query time.
-const DefaultYearRange = "2013,NOW"
+// DefaultYearRange is the projected years when neither the caller nor an
+// output tree says otherwise. Records are partitioned by their own times,
+// not by when AWS began the service: a VPC flow record's start is Unix
+// seconds, and a real one reads 1975; so the range starts at 1970, and ends
+// at the current year at query time. A year outside the projected range is
+// never read, whatever the query; see YearRangeCovering.
+const DefaultYearRange = "1970,NOW"
+
+// YearRangeCovering returns DefaultYearRange widened to every year=YYYY of
+// partitions (paths such as year=1975/month=01/day=02), as "first,last": the
+// earlier of 1970 and the first year found, and NOW unless a year found lies
+// after now's year, then that year. So the table reads every partition an
+// output tree holds and, through NOW, the years still to come.
+func YearRangeCovering(partitions []string, now time.Time) string {
+	first, last := 1970, 0
+	for _, y := range partitionYears(partitions) {
+		first, last = min(first, y), max(last, y)
+	}
+	end := "NOW"
+	if last > now.UTC().Year() {
+		end = strconv.Itoa(last)
+	}
+	return fmt.Sprintf("%04d,%s", first, end)
+}
+
+// YearsOutside returns the years of partitions that the year range rng
+// (as YearRange takes it) does not project, in order.
+func YearsOutside(rng string, partitions []string, now time.Time) ([]int, error) {
+	r, err := ddlYearRange(rng)
+	if err != nil {
+		return nil, err
+	}
+	a, b, _ := strings.Cut(r, ",")
+	first, _ := strconv.Atoi(a)
+	last := now.UTC().Year()
+	if b != "NOW" {
+		last, _ = strconv.Atoi(b)
+	}
+	var out []int
+	for _, y := range partitionYears(partitions) {
+		if y < first || y > last {
+			out = append(out, y)
+		}
+	}
+	return out, nil
+}
+
+// partitionYears returns the distinct years of year=YYYY segments, sorted.
+func partitionYears(partitions []string) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range partitions {
+		for _, seg := range strings.Split(p, "/") {
+			v, ok := strings.CutPrefix(seg, "year=")
+			if !ok {
+				continue
+			}
+			if y, err := strconv.Atoi(v); err == nil && y >= 0 && !seen[y] {
+				seen[y] = true
+				out = append(out, y)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // ErrDDL wraps every invalid DDL input.
 var ErrDDL = errors.New("schema: invalid DDL input")

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/require"
@@ -355,7 +356,7 @@ func TestAthenaDDLValues(t *testing.T) {
 		"projection.enabled":            "true",
 		"projection.year.type":          "date",
 		"projection.year.format":        "yyyy",
-		"projection.year.range":         "2013,NOW",
+		"projection.year.range":         "1970,NOW",
 		"projection.year.interval":      "1",
 		"projection.year.interval.unit": "YEARS",
 		"projection.month.type":         "integer",
@@ -580,4 +581,25 @@ func TestAddPartitionsDDLBatches(t *testing.T) {
 	for _, p := range []string{paths[0], paths[len(paths)-1]} {
 		require.Contains(t, got, "LOCATION 's3://a-rather-long-bucket-name/with/a/prefix/"+p+"/'")
 	}
+}
+
+// The projected years cover every partition an output tree holds (issue 16:
+// a record of 1975 in year=1975 was never read through a 2013,NOW table).
+func TestYearRangeCovering(t *testing.T) {
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	require.Equal(t, "1970,NOW", YearRangeCovering(nil, now))
+	require.Equal(t, "1970,NOW", YearRangeCovering([]string{"year=1975/month=01/day=01", "year=2024/month=05/day=01"}, now))
+	require.Equal(t, "1969,NOW", YearRangeCovering([]string{"year=1969/month=12/day=31"}, now))
+	require.Equal(t, "0001,2031", YearRangeCovering([]string{
+		"account=1/region=r/year=0001/month=01/day=01", "account=1/region=r/year=2031/month=01/day=01", "account=1/region=r/year=2026/month=12/day=02"}, now))
+	require.Equal(t, "1970,NOW", YearRangeCovering([]string{"year=2026/month=12/day=02"}, now))
+
+	out, err := YearsOutside("2013,NOW", []string{"year=1975/month=01/day=01", "year=2024/month=05/day=01", "year=2031/month=01/day=01"}, now)
+	require.NoError(t, err)
+	require.Equal(t, []int{1975, 2031}, out)
+	out, err = YearsOutside("", []string{"year=1975/month=01/day=01"}, now)
+	require.NoError(t, err)
+	require.Empty(t, out)
+	_, err = YearsOutside("x", nil, now)
+	require.ErrorIs(t, err, ErrDDL)
 }

@@ -110,6 +110,8 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 		f.account(0)
 		f.cutPending = false
 	}
+	rec = withValueBytes(rec)
+	defer rec.Release()
 	if err := f.fw.WriteBuffered(rec); err != nil {
 		return fmt.Errorf("writing %s: %w", f.info.Path, err)
 	}

@@ -54,6 +54,8 @@ type Options struct {
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
+	// Profile chooses the encodings older readers accept (ProfileAthena if 0).
+	Profile Profile
 	// Budget, shared by all files of a run, bounds the bytes buffered in
 	// unfinished row groups. Nil means no shared bound.
 	Budget *Budget
@@ -101,6 +103,39 @@ const (
 	Plain
 )
 
+// Profile is a set of encodings chosen for the engines that read the output.
+type Profile int
+
+const (
+	// ProfileAthena (the default) uses dictionary, plain and, where
+	// Options.Encodings says so, DELTA_BINARY_PACKED: Athena, Trino, Presto,
+	// DuckDB, Polars and Spark 3.3 and later read them all.
+	ProfileAthena Profile = iota
+	// ProfileCompat uses dictionary and plain encodings only: Spark's
+	// vectorized reader before 3.3 (Glue 3.0 and older, older EMR) throws on
+	// DELTA_BINARY_PACKED in V1 data pages (SPARK-36879). Delta columns are
+	// dictionary-encoded instead, falling back to plain.
+	ProfileCompat
+)
+
+// ParseProfile maps a profile name (athena, compat) to its Profile.
+func ParseProfile(name string) (Profile, error) {
+	switch strings.ToLower(name) {
+	case "", "athena":
+		return ProfileAthena, nil
+	case "compat":
+		return ProfileCompat, nil
+	}
+	return 0, fmt.Errorf("unknown Parquet profile %q (want athena or compat)", name)
+}
+
+func (p Profile) String() string {
+	if p == ProfileCompat {
+		return "compat"
+	}
+	return "athena"
+}
+
 // ParseCompression maps a codec name to its Parquet codec.
 func ParseCompression(name string) (compress.Compression, error) {
 	switch strings.ToLower(name) {
@@ -146,10 +181,12 @@ func dataPageBytes(rowGroupBytes int64) int64 {
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
-//   - dictionary encoding, except where Options.Encodings says otherwise;
+//   - dictionary encoding, except where Options.Encodings says otherwise and
+//     for the string leaves of lists and maps (repeatedStringLeaves);
 //   - column statistics on (min/max let engines skip row groups);
 //   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
-//   - the codec from Options.Compression (Snappy by default).
+//   - the codec from Options.Compression (Snappy by default);
+//   - no DELTA encoding with ProfileCompat.
 //
 // Column names are lowercase because the schemas in package schema are, and
 // no INT96 is written because no schema has a timestamp column.
@@ -173,7 +210,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithDataPageSize(dataPageBytes(o.RowGroupBytes)),
 	}
 	for _, f := range sc.Fields() {
-		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
+		if o.Encodings[f.Name] == Delta && o.Profile != ProfileCompat && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
 			opts = append(opts,
 				parquet.WithDictionaryFor(f.Name, false),
 				parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
@@ -185,7 +222,42 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 			opts = append(opts, parquet.WithDictionaryFor(path, false))
 		}
 	}
+	repeated, err := repeatedStringLeaves(sc)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range repeated {
+		opts = append(opts, parquet.WithDictionaryFor(path, false))
+	}
 	return parquet.NewWriterProperties(opts...), nil
+}
+
+// repeatedStringLeaves lists the Parquet paths of the string leaves inside a
+// list or map (resources.list.element.arn, ….attributes.key_value.key).
+//
+// They are written plain because arrow-go v18.8.0 drops values from their
+// min/max when dictionary-encoded: its dictionary path
+// (ByteArrayColumnChunkWriter.WriteBatchSpacedWithError) passes
+// UpdateSpaced the levels minus the values as the null count, while the
+// values it passes are the leaf slots; UpdateSpaced takes slots minus that
+// as the non-null count and skips min/max when it is zero, which happens
+// whenever a write batch holds as many missing or empty lists as values
+// (rows [NULL, ["a"]]). The batch's values are then missing from the page's
+// and row group's min/max, and a reader pruning by them misses rows. The
+// plain path (Arrow offsets) counts right. Issue 16, item 2.
+func repeatedStringLeaves(sc *arrow.Schema) ([]string, error) {
+	ps, err := pqarrow.ToParquet(sc, nil, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := 0; i < ps.NumColumns(); i++ {
+		c := ps.Column(i)
+		if c.MaxRepetitionLevel() > 0 && c.PhysicalType() == parquet.Types.ByteArray {
+			out = append(out, c.ColumnPath().String())
+		}
+	}
+	return out, nil
 }
 
 // arrowWriterProperties stores the Arrow schema in the footer, so Arrow

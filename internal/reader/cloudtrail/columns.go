@@ -5,6 +5,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"convert/internal/reader"
 	"convert/internal/schema"
 )
 
@@ -248,20 +249,20 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 	var validity *memory.Buffer
 	if n.valid.nulls > 0 {
-		validity = copyBuffer(mem, n.valid.bits)
+		validity = reader.CopyBuffer(mem, n.valid.bits)
 	}
 	var buffers []*memory.Buffer
 	var children []arrow.ArrayData
 	switch n.typ.ID() {
 	case arrow.STRING:
-		buffers = []*memory.Buffer{validity, copyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets)), copyBuffer(mem, n.data)}
+		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets)), reader.CopyBuffer(mem, n.data)}
 	case arrow.STRUCT:
 		buffers = []*memory.Buffer{validity}
 		for _, c := range n.children {
 			children = append(children, c.arrayData(mem))
 		}
 	default: // LIST, MAP
-		buffers = []*memory.Buffer{validity, copyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
+		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
 		children = []arrow.ArrayData{n.children[0].arrayData(mem)}
 	}
 	data := array.NewData(n.typ, n.valid.n, buffers, children, n.valid.nulls, 0)
@@ -274,12 +275,4 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 		c.Release()
 	}
 	return data
-}
-
-// copyBuffer copies b into a buffer allocated from mem.
-func copyBuffer(mem memory.Allocator, b []byte) *memory.Buffer {
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(len(b))
-	copy(buf.Bytes(), b)
-	return buf
 }

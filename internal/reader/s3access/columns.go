@@ -6,6 +6,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/reader"
 )
 
 // The reader fills a batch in plain Go slices, one set per column, and
@@ -73,7 +75,7 @@ func (c *stringColumn) appendNull() {
 func (c *stringColumn) array(mem memory.Allocator) arrow.Array {
 	n := len(c.offsets) - 1
 	buffers := []*memory.Buffer{validityBuffer(mem, c.valid, c.nulls),
-		copyBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), copyBuffer(mem, c.data)}
+		reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), reader.CopyBuffer(mem, c.data)}
 	data := array.NewData(arrow.BinaryTypes.String, n, buffers, nil, c.nulls, 0)
 	releaseBuffers(buffers)
 	defer data.Release()
@@ -109,7 +111,7 @@ func (c *int64Column) appendCount(v int64) {
 }
 
 func (c *int64Column) array(mem memory.Allocator) arrow.Array {
-	buffers := []*memory.Buffer{validityBuffer(mem, c.valid, c.nulls), copyBuffer(mem, arrow.Int64Traits.CastToBytes(c.values))}
+	buffers := []*memory.Buffer{validityBuffer(mem, c.valid, c.nulls), reader.CopyBuffer(mem, arrow.Int64Traits.CastToBytes(c.values))}
 	data := array.NewData(arrow.PrimitiveTypes.Int64, len(c.values), buffers, nil, c.nulls, 0)
 	releaseBuffers(buffers)
 	defer data.Release()
@@ -122,15 +124,7 @@ func validityBuffer(mem memory.Allocator, bitmap []byte, nulls int) *memory.Buff
 	if nulls == 0 {
 		return nil
 	}
-	return copyBuffer(mem, bitmap)
-}
-
-// copyBuffer copies b into a new buffer of exactly len(b) bytes from mem.
-func copyBuffer(mem memory.Allocator, b []byte) *memory.Buffer {
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(len(b))
-	copy(buf.Bytes(), b)
-	return buf
+	return reader.CopyBuffer(mem, bitmap)
 }
 
 func releaseBuffers(buffers []*memory.Buffer) {

@@ -17,6 +17,9 @@ import (
 func fuzzSeeds(f *testing.F) []string {
 	seeds := []string{line27, tHead, tHead + ` "GET /" HTTP/1.1"` + tMiddle + tRefUA + tVersion + tTail24,
 		tHead + " " + tURI + tMiddle + `"a" "b" "c" "d"` + tVersion + tTail24, "", "-", `"`, "[", `[] "" "" ""`}
+	for _, l := range adversarialLines(256) {
+		seeds = append(seeds, l)
+	}
 	files := []string{simpleLog, dateBasedLog}
 	if m, err := filepath.Glob(filepath.Join(samplesDir, "*.log")); err == nil {
 		files = append(files, m...)

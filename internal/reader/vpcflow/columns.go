@@ -5,6 +5,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"convert/internal/reader"
 )
 
 // maxBatchTextBytes ends a batch early when its string data grows this large,
@@ -125,7 +127,7 @@ func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
 		default:
 			buffers = []*memory.Buffer{validity,
 				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offs[:n+1])),
-				memory.NewBufferBytes(c.data)}
+				reader.WrapBuffer(c.data)} // never nil bytes: see reader.CopyBuffer
 		}
 		data := array.NewData(sc.Field(i).Type, n, buffers, nil, c.nulls, 0)
 		cols[i] = array.MakeFromData(data)
