@@ -36,6 +36,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", "", "with --no-projection: an output tree (directory or s3://) whose partitions to add")
 	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+")")
 	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
+	classified := fs.Bool("classify", false, "flowlogs: add the columns that a conversion with --classify appends")
 	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
 	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
 	var s3 s3Flags
@@ -57,6 +58,9 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *location == "" {
 		return usageExit(stderr, "ddl", &usageError{msg: "--location is required: the s3://bucket/prefix/ of the conversion's --out", flags: true})
 	}
+	if *classified && kind != kindFlowLogs {
+		return usageExit(stderr, "ddl", &usageError{msg: "--classify is for flowlogs only", flags: true})
+	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years}
 	switch kind {
@@ -73,6 +77,9 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 				cols = append(cols, col)
 			}
 			cfg.Schema = arrow.NewSchema(schema.SortVPCFields(cols), nil)
+		}
+		if *classified {
+			cfg.Schema = schema.WithVPCClassification(cfg.Schema)
 		}
 		if cfg.Table == "" {
 			cfg.Table = "flow_logs_parquet"
