@@ -250,8 +250,10 @@ func (c *Classifier) isNAT(eni string) bool {
 	if len(c.natList) > 8 {
 		return c.nat[eni]
 	}
+	last := eni[len(eni)-1]
 	for _, e := range c.natList {
-		if e == eni {
+		// ENI ids differ most in their last characters.
+		if len(e) == len(eni) && e[len(e)-1] == last && e == eni {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -190,4 +191,37 @@ func BenchmarkAppendColumns(b *testing.B) {
 	// CPU time, not wall time: the machines this runs on are shared.
 	rows := float64(int64(b.N) * rec.NumRows())
 	b.ReportMetric(float64((bench.ProcessCPU()-cpu).Nanoseconds())/rows, "cpu-ns/row")
+}
+
+// BenchmarkAppendColumnsDefaultFormat classifies the rows of the pipeline
+// benchmark (default format, 10.0-3.x.x to 52.x.x.x) against some 10,000
+// made-up AWS prefixes: the cost that BenchmarkFlowLogsPipelineClassified
+// adds before writing.
+func BenchmarkAppendColumnsDefaultFormat(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var ranges []AWSRange
+	for i := 0; i < 10000; i++ {
+		a := netip.AddrFrom4([4]byte{byte(rng.IntN(224)), byte(rng.IntN(256)), byte(rng.IntN(256)), 0})
+		ranges = append(ranges, AWSRange{Prefix: netip.PrefixFrom(a, 14+rng.IntN(11)).Masked(), Service: "AMAZON", Region: "us-east-1"})
+	}
+	c, err := New(Config{VPCCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/14")},
+		NATGatewayENIs: []string{"eni-00000000000000001", "eni-00000000000000002"}, AWSRanges: ranges})
+	require.NoError(b, err)
+	rows := make([][]string, 32<<10)
+	for i := range rows {
+		rows[i] = []string{fmt.Sprintf("eni-%017x", rng.IntN(300)), fmt.Sprintf("10.%d.%d.%d", rng.IntN(4), rng.IntN(256), rng.IntN(256)),
+			fmt.Sprintf("52.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256))}
+	}
+	rec := flowBatch(b, memory.DefaultAllocator, []string{"interface-id", "srcaddr", "dstaddr"}, rows)
+	defer rec.Release()
+	b.ReportAllocs()
+	cpu := bench.ProcessCPU()
+	for b.Loop() {
+		out, err := c.AppendColumns(rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Release()
+	}
+	b.ReportMetric(float64((bench.ProcessCPU()-cpu).Nanoseconds())/float64(int64(b.N)*rec.NumRows()), "cpu-ns/row")
 }

@@ -245,34 +245,33 @@ func parseAddr(s string) (addr, bool) {
 }
 
 // parseIPv4 parses a dotted quad of decimal octets (no leading zeros, as
-// netip requires).
+// netip requires), one octet at a time: it is the hot loop of classifying.
 func parseIPv4(s string) (uint32, bool) {
 	var v uint32
-	parts, octet, digits := 0, uint32(0), 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits == 1 && octet == 0 {
+	i := 0
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= len(s) || s[i] != '.' {
 				return 0, false
 			}
-			octet = octet*10 + uint32(c-'0')
-			digits++
-			if octet > 255 {
-				return 0, false
+			i++
+		}
+		start := i
+		var octet uint32
+		for i < len(s) && i-start < 3 {
+			d := s[i] - '0'
+			if d > 9 {
+				break
 			}
-		case c == '.' && digits > 0 && parts < 3:
-			v = v<<8 | octet
-			parts++
-			octet, digits = 0, 0
-		default:
+			octet = octet*10 + uint32(d)
+			i++
+		}
+		if i == start || octet > 255 || i-start > 1 && s[start] == '0' {
 			return 0, false
 		}
+		v = v<<8 | octet
 	}
-	if parts != 3 || digits == 0 {
-		return 0, false
-	}
-	return v<<8 | octet, true
+	return v, i == len(s)
 }
 
 // isPrivate reports whether a is in an address block that is not routed on
