@@ -16,7 +16,7 @@ import (
 	"convert/internal/storage"
 )
 
-const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--out PATH|s3://…] [--no-projection]
+const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--out PATH|s3://…] [--no-projection] [--classify]
 
 Prints the Athena CREATE EXTERNAL TABLE statement for convert's Parquet output
 of a kind, its columns generated from the same schema the writer uses. By
