@@ -73,8 +73,18 @@ func TestClassifyEndToEnd(t *testing.T) {
 			require.Equal(t, want.Name, names[i].Name)
 			require.True(t, arrow.TypeEqual(want.Type, names[i].Type), names[i].Type.String())
 		}
-		last := f.Columns[len(f.Columns)-1]
-		require.Equal(t, parquettest.Column{Name: "via_nat", Physical: "BOOLEAN"}, last)
+		last := f.Columns[len(f.Columns)-5:]
+		require.Equal(t, []parquettest.Column{{Name: "traffic_class", Physical: "BYTE_ARRAY", Logical: "String"},
+			{Name: "remote_addr", Physical: "BYTE_ARRAY", Logical: "String"}, {Name: "remote_aws_service", Physical: "BYTE_ARRAY", Logical: "String"},
+			{Name: "remote_aws_region", Physical: "BYTE_ARRAY", Logical: "String"}, {Name: "via_nat", Physical: "BOOLEAN"}}, last,
+			"plain Parquet strings and a boolean, whatever the Arrow types")
+		// An independent reader sees the same values.
+		pgRows, n := parquettest.ReadParquetGo(t, filepath.Join(out, p))
+		require.EqualValues(t, len(f.Rows), n)
+		for i, r := range pgRows {
+			require.Equal(t, f.Rows[i]["traffic_class"], r["traffic_class"])
+			require.Equal(t, f.Rows[i]["via_nat"], r["via_nat"])
+		}
 		for _, r := range f.Rows {
 			key := fmt.Sprintf("%v %v>%v", r["interface_id"], r["srcaddr"], r["dstaddr"])
 			got[key] = row{r["traffic_class"], r["remote_addr"], r["remote_aws_service"], r["remote_aws_region"], r["via_nat"]}

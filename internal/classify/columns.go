@@ -83,7 +83,9 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 	}
 
 	n := int(rec.NumRows())
-	class, remote, service, region := newStrings(n, 16), newStrings(n, 14), newStrings(n, 4), newStrings(n, 8)
+	classValid, classIdx := make([]byte, bitutil.BytesForBits(int64(n))), make([]int8, n)
+	classNulls := 0
+	remote, service, region := newStrings(n, 14), newStrings(n, 4), newStrings(n, 8)
 	natValid, natValue := make([]byte, bitutil.BytesForBits(int64(n))), make([]byte, bitutil.BytesForBits(int64(n)))
 	natNulls := 0
 	var f Flow
@@ -97,7 +99,12 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 			f.TrafficPath = path.Value(i)
 		}
 		r := c.Classify(&f)
-		class.add(r.Class.String())
+		if r.Class == None {
+			classNulls++
+		} else {
+			bitutil.SetBit(classValid, i)
+			classIdx[i] = int8(r.Class - 1)
+		}
 		remote.add(r.RemoteAddr)
 		service.add(r.Service)
 		region.add(r.Region)
@@ -114,7 +121,14 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 
 	cols := make([]arrow.Array, 0, sc.NumFields()+len(schema.VPCClassFields))
 	cols = append(cols, rec.Columns()...)
-	for _, s := range []*stringsBuilder{class, remote, service, region} {
+	indices := array.NewData(arrow.PrimitiveTypes.Int8, n, []*memory.Buffer{validityBuffer(classValid, classNulls),
+		memory.NewBufferBytes(arrow.Int8Traits.CastToBytes(classIdx))}, nil, classNulls, 0)
+	classData := array.NewData(schema.VPCClassFields[0].Type, n, indices.Buffers(), nil, classNulls, 0)
+	classData.SetDictionary(classDictionary.Data())
+	indices.Release()
+	cols = append(cols, array.MakeFromData(classData))
+	classData.Release()
+	for _, s := range []*stringsBuilder{remote, service, region} {
 		cols = append(cols, s.array(n))
 	}
 	natData := array.NewData(arrow.FixedWidthTypes.Boolean, n,
@@ -127,6 +141,17 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 	}
 	return out, nil
 }
+
+// classDictionary holds the class names in Class order from IntraVPC: the
+// dictionary of every batch's traffic_class, the same array each time, so
+// that the Parquet writer keeps one dictionary. Arrow arrays are immutable
+// and their reference counts atomic: batches on any goroutine share it.
+var classDictionary = func() arrow.Array {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.AppendValues(classNames[1:], nil)
+	return b.NewArray()
+}()
 
 // strColumn reads a string array's buffers directly, so that reading a
 // value is inlined; the zero strColumn is an absent column (all NULL).

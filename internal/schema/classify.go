@@ -10,7 +10,10 @@ import (
 // appends, in order. All are nullable: a record without addresses (NODATA,
 // SKIPDATA) has none of them, and most records have no AWS service.
 var VPCClassFields = []arrow.Field{
-	{Name: "traffic_class", Type: str, Nullable: true},
+	// traffic_class has six values: as an Arrow dictionary it is written
+	// as dictionary indices, with no hashing per value (a Parquet string
+	// column all the same, a string in the DDL).
+	{Name: "traffic_class", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: str}, Nullable: true},
 	{Name: "remote_addr", Type: str, Nullable: true},
 	{Name: "remote_aws_service", Type: str, Nullable: true},
 	{Name: "remote_aws_region", Type: str, Nullable: true},
