@@ -20,9 +20,9 @@ type classifyFlags struct {
 
 func (c *classifyFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.on, "classify", false, "append traffic classification columns (traffic_class, remote_addr, remote_aws_service, remote_aws_region, via_nat); needs --vpc-cidrs")
-	fs.StringVar(&c.vpcCIDRs, "vpc-cidrs", "", "with --classify: the VPCs' CIDRs, IPv4 and IPv6, comma-separated; an item that is not a CIDR is a file or s3:// URL of `aws ec2 describe-vpcs` output")
-	fs.StringVar(&c.awsIPRanges, "aws-ip-ranges", "", "with --classify: AWS's ip-ranges.json (file or s3:// URL; several comma-separated, e.g. the global and the China file)")
-	fs.StringVar(&c.natENIs, "nat-gateway-enis", "", "with --classify: NAT gateway network interfaces (eni-…), comma-separated; an item that is not an ENI id is a file or s3:// URL of `aws ec2 describe-nat-gateways` output")
+	fs.StringVar(&c.vpcCIDRs, "vpc-cidrs", "", "with --classify: comma-separated `LIST` of the VPCs' CIDRs, IPv4 and IPv6, primary and secondary; an item that is not a CIDR is a file or s3:// URL of aws ec2 describe-vpcs output")
+	fs.StringVar(&c.awsIPRanges, "aws-ip-ranges", "", "with --classify: AWS's ip-ranges.json, a `FILE` or s3:// URL (several comma-separated, e.g. the global and the China regions' file)")
+	fs.StringVar(&c.natENIs, "nat-gateway-enis", "", "with --classify: comma-separated `LIST` of NAT gateway network interfaces (eni-…); an item that is not an ENI id is a file or s3:// URL of aws ec2 describe-nat-gateways output")
 }
 
 // classifier builds the classifier of the flags, nil without --classify.
