@@ -165,6 +165,13 @@ type Result struct {
 // Classify classifies one record. It does not allocate.
 func (c *Classifier) Classify(f *Flow) Result {
 	var r Result
+	c.classify(f, &r)
+	return r
+}
+
+// classify is Classify into *r, which AppendColumns reuses row after row.
+func (c *Classifier) classify(f *Flow, r *Result) {
+	*r = Result{}
 	src, dst := f.SrcAddr, f.DstAddr
 	sa, sok := parseAddr(src)
 	da, dok := parseAddr(dst)
@@ -187,17 +194,17 @@ func (c *Classifier) Classify(f *Flow) Result {
 	switch {
 	case src == "" || dst == "":
 		r.ViaNAT = NotNAT
-		return r
+		return
 	case !sok || !dok:
 		r.Class = Unknown
-		return r
+		return
 	}
 	srcLocal, dstLocal := c.isLocal(sa), c.isLocal(da)
 	var egress bool
 	switch {
 	case srcLocal && dstLocal:
 		r.Class = IntraVPC
-		return r
+		return
 	case srcLocal:
 		egress = true
 	case dstLocal:
@@ -208,7 +215,7 @@ func (c *Classifier) Classify(f *Flow) Result {
 		egress = false
 	default:
 		r.Class = Unknown
-		return r
+		return
 	}
 	remote, ra, named := src, sa, f.PktSrcAWSService
 	if egress {
@@ -241,7 +248,6 @@ func (c *Classifier) Classify(f *Flow) Result {
 	default:
 		r.Class = InternetIngress
 	}
-	return r
 }
 
 // isNAT reports whether eni is a NAT gateway's: a few string comparisons

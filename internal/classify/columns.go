@@ -88,7 +88,10 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 	remote, service, region := newStrings(n, 14), newStrings(n, 4), newStrings(n, 8)
 	natValid, natValue := make([]byte, bitutil.BytesForBits(int64(n))), make([]byte, bitutil.BytesForBits(int64(n)))
 	natNulls := 0
-	var f Flow
+	var (
+		f Flow
+		r Result
+	)
 	for i := 0; i < n; i++ {
 		f = Flow{
 			InterfaceID: iface.get(i), SrcAddr: src.get(i), DstAddr: dst.get(i),
@@ -98,7 +101,7 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 		if path != nil && path.IsValid(i) {
 			f.TrafficPath = path.Value(i)
 		}
-		r := c.Classify(&f)
+		c.classify(&f, &r)
 		if r.Class == None {
 			classNulls++
 		} else {
