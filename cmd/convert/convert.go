@@ -60,6 +60,7 @@ type convertFlags struct {
 
 	// flowlogs
 	fields string
+	cls    classifyFlags
 	// cloudtrail
 	maxRecordBytes byteSize
 }
@@ -108,6 +109,7 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	}
 	if kind == kindFlowLogs {
 		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")
+		c.cls.register(fs)
 	}
 }
 
@@ -364,6 +366,11 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 	k, err := c.newKind(kind)
 	if err != nil {
 		return cfg, &usageError{msg: err.Error(), flags: true}
+	}
+	if fl, ok := k.(*pipeline.FlowLogs); ok {
+		if fl.Classifier, err = c.cls.classifier(ctx, st); err != nil {
+			return cfg, err
+		}
 	}
 	src, sink, err := st.open(ctx, c.in, c.out)
 	if err != nil {

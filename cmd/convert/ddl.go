@@ -17,7 +17,7 @@ import (
 	"convert/internal/storage"
 )
 
-const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--out PATH|s3://…] [--no-projection]
+const ddlUsage = `Usage: convert ddl flowlogs|cloudtrail|s3access --location s3://bucket/prefix/ [--table NAME] [--database NAME] [--out PATH|s3://…] [--no-projection] [--classify]
 
 Prints the Athena CREATE EXTERNAL TABLE statement for convert's Parquet output
 of a kind, its columns generated from the same schema the writer uses. By
@@ -41,6 +41,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", "", "an output tree (directory or s3://): its years widen the projected range; with --no-projection, its partitions to add")
 	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+", widened to --out's years)")
 	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
+	classified := fs.Bool("classify", false, "flowlogs: add the columns that a conversion with --classify appends")
 	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
 	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
 	format := fs.String("format", "sql", "sql (CREATE EXTERNAL TABLE) or cloudformation (the AWS::Glue::Table resource, as deploy/convert.yaml holds it)")
@@ -61,6 +62,9 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if err := applyEnv(fs); err != nil {
 		return usageExit(stderr, "ddl", err)
+	}
+	if *classified && kind != kindFlowLogs {
+		return usageExit(stderr, "ddl", &usageError{msg: "--classify is for flowlogs only", flags: true})
 	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years}
@@ -91,6 +95,9 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 				cols = append(cols, col)
 			}
 			cfg.Schema = arrow.NewSchema(schema.SortVPCFields(cols), nil)
+		}
+		if *classified {
+			cfg.Schema = schema.WithVPCClassification(cfg.Schema)
 		}
 		if cfg.Table == "" {
 			cfg.Table = "flow_logs_parquet"

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"convert/internal/classify"
 	"convert/internal/keypath"
 	"convert/internal/reader/vpcflow"
 	"convert/internal/schema"
@@ -26,6 +27,9 @@ type FlowLogs struct {
 	MaxLineBytes int
 	// ChunkRows is the batch size (reader default if 0).
 	ChunkRows int
+	// Classifier, when set, appends the classification columns
+	// (schema.VPCClassFields) to every batch (--classify).
+	Classifier *classify.Classifier
 }
 
 // startWindow is how far, in days, a record's start may lie before or after
@@ -66,10 +70,59 @@ func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
 		return nil, fmt.Errorf("%s: %w: the format has no start field and the key no date; give --partition-date YYYY-MM-DD",
 			src.Object.Key, ErrNoPartitionDate)
 	}
+	if k.Classifier != nil {
+		return &classifiedReader{flowReader: flowReader{rd}, classifier: k.Classifier, object: src.Object.Key}, nil
+	}
 	return flowReader{rd}, nil
 }
 
 type flowReader struct{ *vpcflow.Reader }
+
+// classifiedReader is a flow-log reader whose batches carry the
+// classification columns. Its batch is valid until the next call to Next.
+type classifiedReader struct {
+	flowReader
+	classifier *classify.Classifier
+	object     string
+	rec        arrow.RecordBatch
+	err        error
+}
+
+func (r *classifiedReader) Next() bool {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	if r.err != nil || !r.flowReader.Next() {
+		return false
+	}
+	r.rec, r.err = r.classifier.AppendColumns(r.flowReader.RecordBatch())
+	return r.err == nil
+}
+
+func (r *classifiedReader) RecordBatch() arrow.RecordBatch { return r.rec }
+
+// Record implements array.RecordReader (the deprecated name of RecordBatch).
+func (r *classifiedReader) Record() arrow.RecordBatch { return r.rec }
+
+func (r *classifiedReader) Schema() *arrow.Schema {
+	return schema.WithVPCClassification(r.flowReader.Schema())
+}
+
+func (r *classifiedReader) Err() error {
+	if r.err != nil {
+		return fmt.Errorf("%s: %w", r.object, r.err)
+	}
+	return r.flowReader.Err()
+}
+
+func (r *classifiedReader) Release() {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	r.flowReader.Release()
+}
 
 func (r flowReader) Counts() (int64, int64) {
 	s := r.Stats()
@@ -127,8 +180,13 @@ func (k *FlowLogs) TimeFallbackWarning(n int64) string {
 		n, startWindowBefore, startWindowAfter)
 }
 
-// Order implements Kind.
-func (k *FlowLogs) Order(fields []arrow.Field) []arrow.Field { return schema.SortVPCFields(fields) }
+// Order implements Kind: documented order, the classification columns last.
+func (k *FlowLogs) Order(fields []arrow.Field) []arrow.Field {
+	if k.Classifier != nil {
+		return schema.SortVPCClassifiedFields(fields)
+	}
+	return schema.SortVPCFields(fields)
+}
 
 // Encodings implements Kind: every integer column delta-encoded (constant
 // versions cost nothing, counters and times have no useful dictionary, and
@@ -142,6 +200,11 @@ func (k *FlowLogs) Encodings() map[string]writer.Encoding {
 		if f.Type.ID() != arrow.STRING {
 			enc[f.Column()] = writer.Delta
 		}
+	}
+	if k.Classifier != nil {
+		// As unique as the addresses it copies: a dictionary would cost
+		// a hash and an allocation per value for little gain.
+		enc["remote_addr"] = writer.Plain
 	}
 	return enc
 }
