@@ -57,6 +57,10 @@ type Options struct {
 	// Budget, shared by all files of a run, bounds the bytes buffered in
 	// unfinished row groups. Nil means no shared bound.
 	Budget *Budget
+	// SpillDir holds the temporary file of rows a Partitioned writer spills
+	// when they interleave more partitions than MaxOpenFiles (os.TempDir()
+	// if empty).
+	SpillDir string
 	// Mem allocates Arrow and Parquet buffers (memory.DefaultAllocator if nil).
 	Mem memory.Allocator
 }
