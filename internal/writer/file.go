@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"convert/internal/storage"
@@ -101,7 +102,76 @@ func (f *File) Rows() int64 { return f.info.Rows }
 
 // Write appends rec, whose schema must equal the file's. A row group ends
 // once it reaches Options.RowGroupBytes or the shared budget is full.
+//
+// A batch with a column larger than a data page (rows of long lines) is
+// written in slices of about a page of that column: arrow-go checks the page
+// size only after each write, so a whole batch would become one page, held
+// uncompressed, compressed and copied at once in every open file.
 func (f *File) Write(rec arrow.RecordBatch) error {
+	n := rec.NumRows()
+	step := sliceRows(rec, dataPageBytes(f.opts.RowGroupBytes))
+	if step >= n {
+		return f.write(rec)
+	}
+	for off := int64(0); off < n; off += step {
+		part := rec.NewSlice(off, min(off+step, n))
+		err := f.write(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sliceRows returns how many rows of rec hold about pageBytes of its
+// largest column (all of them if that column is smaller).
+func sliceRows(rec arrow.RecordBatch, pageBytes int64) int64 {
+	n := rec.NumRows()
+	var largest int64
+	for _, c := range rec.Columns() {
+		largest = max(largest, arrayBytes(c))
+	}
+	if largest <= pageBytes || n <= 1 {
+		return n
+	}
+	return max(1, n*pageBytes/largest)
+}
+
+// arrayBytes estimates the bytes of a's values: exact for strings and
+// fixed-width types, the buffers of the whole (unsliced) data otherwise.
+func arrayBytes(a arrow.Array) int64 {
+	var offs []int32
+	switch a := a.(type) {
+	case *array.String:
+		offs = a.ValueOffsets()
+	case *array.Binary:
+		offs = a.ValueOffsets()
+	}
+	if len(offs) > 0 {
+		return int64(offs[len(offs)-1] - offs[0])
+	}
+	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+		return int64(a.Len()) * int64(max(fw.BitWidth()/8, 1))
+	}
+	return dataBytes(a.Data())
+}
+
+// dataBytes adds up the buffers of d and of its children.
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
+}
+
+func (f *File) write(rec arrow.RecordBatch) error {
 	if f.cutPending {
 		if err := f.fw.NewBufferedRowGroupChecked(); err != nil {
 			return fmt.Errorf("writing %s: %w", f.info.Path, err)
