@@ -109,11 +109,17 @@ type message struct {
 	rec     arrow.RecordBatch
 	rejects []reader.Reject
 	end     *objectEnd
+	// held is what the message holds of the run's in-flight byte gate.
+	gate *byteGate
+	held int64
 }
 
 func (m message) release() {
 	if m.rec != nil {
 		m.rec.Release()
+	}
+	if m.gate != nil {
+		m.gate.release(m.held)
 	}
 }
 
@@ -149,6 +155,7 @@ type runner struct {
 	units       atomic.Int64
 	bytesIn     atomic.Int64
 	bytesRead   atomic.Int64
+	gate        *byteGate // bytes of messages in flight, run-wide
 }
 
 // Run converts everything the source lists and returns the summary. The
@@ -210,6 +217,7 @@ func (r *runner) run(parent context.Context) error {
 	defer cancel(nil)
 	fail := func(err error) { cancel(err) }
 	r.fail = fail
+	r.gate = newByteGate(inFlightBytes)
 
 	units := make(chan *unit)
 	var wg sync.WaitGroup
@@ -815,6 +823,16 @@ func (r *runner) tryUnit(ctx context.Context, u *unit, skip map[string]bool) (*u
 				continue
 			}
 			r.decode(ctx, o, func(m message) bool {
+				rejectBytes := 0
+				for _, rj := range m.rejects {
+					rejectBytes += len(rj.Raw)
+				}
+				held, ok := r.gate.acquire(ctx, messageBytes(m.rec, rejectBytes))
+				if !ok {
+					m.release()
+					return false
+				}
+				m.gate, m.held = r.gate, held
 				select {
 				case msgs <- m:
 					return true

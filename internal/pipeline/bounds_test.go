@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/stretchr/testify/require"
+
+	"convert/internal/writer"
+)
+
+// TestInterleavedDaysFewFilesPerDay: one object whose rows interleave more
+// days than a unit keeps files open (a month-long CloudWatch export) makes
+// one file per day, not one per batch that visits the day; every row is
+// read back in its day.
+func TestInterleavedDaysFewFilesPerDay(t *testing.T) {
+	const days, rowsPerDay = 45, 4000
+	require.Greater(t, days, writer.DefaultMaxOpenFiles)
+	in := t.TempDir()
+	f, err := os.Create(filepath.Join(in, "export.log.gz"))
+	require.NoError(t, err)
+	zw := gzip.NewWriter(f)
+	bw := bufio.NewWriter(zw)
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	fmt.Fprintln(bw, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+	for i := range rowsPerDay {
+		for d := range days {
+			ts := start + int64(d)*86400 + int64(i)*20
+			fmt.Fprintf(bw, "2 123456789012 eni-%08x 10.0.%d.%d 10.1.0.1 443 %d 6 10 %d %d %d ACCEPT OK\n",
+				i%97, d, i%250, 1024+i%5000, 1000+i, ts, ts+60)
+		}
+	}
+	require.NoError(t, bw.Flush())
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+
+	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.Workers = 1 })
+	require.NoError(t, err)
+	require.Equal(t, int64(days*rowsPerDay), s.RecordsWritten)
+	perDay := map[string]int{}
+	for _, fi := range s.OutputFiles {
+		perDay[fi.Partition]++
+	}
+	require.Len(t, perDay, days)
+	for day, n := range perDay {
+		require.Equal(t, 1, n, "files of %s", day)
+	}
+	rowsByDay := map[string]int{}
+	for _, r := range readTree(t, out) {
+		rowsByDay[r["_partition"].(string)]++
+		day := time.Unix(r["start"].(int64), 0).UTC().Format("year=2006/month=01/day=02")
+		require.Equal(t, day, r["_partition"])
+	}
+	for day, n := range rowsByDay {
+		require.Equal(t, rowsPerDay, n, day)
+	}
+}
+
+// writeNearLimitLines writes a gzip flow log of n lines just under the
+// default 1 MiB line limit: the interface-id field carries almost all of it.
+func writeNearLimitLines(t *testing.T, file string, n int, seed uint64) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+	f, err := os.Create(file)
+	require.NoError(t, err)
+	zw, err := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	require.NoError(t, err)
+	bw := bufio.NewWriterSize(zw, 1<<20)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	chunk := make([]byte, 2048)
+	for i := range chunk {
+		chunk[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	long := make([]byte, 0, 1<<20)
+	fmt.Fprintln(bw, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+	for i := range n {
+		long = long[:0]
+		for len(long) < 1<<20-200 {
+			k := rng.IntN(len(chunk))
+			long = append(append(long, chunk[k:]...), chunk[:k]...)
+		}
+		long = long[:1<<20-200]
+		ts := 1740787200 + int64(i)
+		fmt.Fprintf(bw, "2 123456789012 eni-%s 10.0.0.1 10.0.0.2 443 5555 6 10 1000 %d %d ACCEPT OK\n", long, ts, ts+60)
+	}
+	require.NoError(t, bw.Flush())
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+}
+
+// peakLiveHeap samples the heap live after each GC while fn runs and returns
+// its peak. Unlike HeapInuse it does not count garbage not yet collected,
+// which the runtime lets grow up to twice the live heap (or --memory-limit):
+// it is what the program holds.
+func peakLiveHeap(fn func()) uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	runtime.GC() // the live heap at the end counts too
+	close(done)
+	wg.Wait()
+	return peak.Load()
+}
+
+// TestNearLimitLinesMemoryBounded: lines just under the line limit are
+// rows, and memory is bounded by bytes (batches, messages in flight, pages),
+// not by lines, and does not grow with --workers. Before, a batch could hold
+// 64 MiB of such lines and a unit a handful of batches plus a page of a
+// whole batch per column: 1.7 GB of heap with four units at once.
+func TestNearLimitLinesMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	const objects, lines = 4, 150
+	in := t.TempDir()
+	for i := range objects {
+		day := fmt.Sprintf("2025/03/%02d", i+1)
+		key := path.Join("AWSLogs/123456789012/vpcflowlogs/us-east-1", day,
+			fmt.Sprintf("123456789012_vpcflowlogs_us-east-1_fl-0123_202503%02dT0000Z_abcd.log.gz", i+1))
+		writeNearLimitLines(t, filepath.Join(in, filepath.FromSlash(key)), lines, uint64(i))
+	}
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			runtime.GC()
+			var s Summary
+			var err error
+			peak := peakLiveHeap(func() {
+				_, s, err = convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.Workers = workers })
+			})
+			require.NoError(t, err)
+			require.Equal(t, int64(objects*lines), s.RecordsWritten)
+			require.Zero(t, s.RecordsRejected)
+			t.Logf("peak live heap %.1f MiB converting %.0f MB of near-limit lines with %d workers",
+				float64(peak)/(1<<20), float64(s.BytesUncompressed)/1e6, workers)
+			require.Less(t, peak, uint64(256<<20), "memory bounded by bytes, not lines or workers")
+		})
+	}
+}
