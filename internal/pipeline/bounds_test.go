@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/require"
 
+	"convert/internal/bench"
+	"convert/internal/storage"
 	"convert/internal/writer"
 )
 
@@ -28,22 +32,7 @@ func TestInterleavedDaysFewFilesPerDay(t *testing.T) {
 	const days, rowsPerDay = 45, 4000
 	require.Greater(t, days, writer.DefaultMaxOpenFiles)
 	in := t.TempDir()
-	f, err := os.Create(filepath.Join(in, "export.log.gz"))
-	require.NoError(t, err)
-	zw := gzip.NewWriter(f)
-	bw := bufio.NewWriter(zw)
-	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
-	fmt.Fprintln(bw, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
-	for i := range rowsPerDay {
-		for d := range days {
-			ts := start + int64(d)*86400 + int64(i)*20
-			fmt.Fprintf(bw, "2 123456789012 eni-%08x 10.0.%d.%d 10.1.0.1 443 %d 6 10 %d %d %d ACCEPT OK\n",
-				i%97, d, i%250, 1024+i%5000, 1000+i, ts, ts+60)
-		}
-	}
-	require.NoError(t, bw.Flush())
-	require.NoError(t, zw.Close())
-	require.NoError(t, f.Close())
+	writeInterleavedDays(t, filepath.Join(in, "export.log.gz"), days, rowsPerDay)
 
 	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.Workers = 1 })
 	require.NoError(t, err)
@@ -67,9 +56,32 @@ func TestInterleavedDaysFewFilesPerDay(t *testing.T) {
 	}
 }
 
+// writeInterleavedDays writes a gzip flow log whose rows visit days days in
+// turn, rowsPerDay rows for each, as one export of a month would.
+func writeInterleavedDays(tb testing.TB, file string, days, rowsPerDay int) {
+	tb.Helper()
+	f, err := os.Create(file)
+	require.NoError(tb, err)
+	zw := gzip.NewWriter(f)
+	bw := bufio.NewWriter(zw)
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	fmt.Fprintln(bw, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+	for i := range rowsPerDay {
+		for d := range days {
+			ts := start + int64(d)*86400 + int64(i%4000)*20
+			fmt.Fprintf(bw, "2 123456789012 eni-%08x 10.0.%d.%d 10.1.0.1 443 %d 6 10 %d %d %d ACCEPT OK\n",
+				i%97, d, i%250, 1024+i%5000, 1000+i, ts, ts+60)
+		}
+	}
+	require.NoError(tb, bw.Flush())
+	require.NoError(tb, zw.Close())
+	require.NoError(tb, f.Close())
+}
+
 // writeNearLimitLines writes a gzip flow log of n lines just under the
 // default 1 MiB line limit: the interface-id field carries almost all of it.
-func writeNearLimitLines(t *testing.T, file string, n int, seed uint64) {
+// The records start on 2025-03-01 plus seed days.
+func writeNearLimitLines(t testing.TB, file string, n int, seed uint64) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
 	f, err := os.Create(file)
@@ -92,7 +104,7 @@ func writeNearLimitLines(t *testing.T, file string, n int, seed uint64) {
 			long = append(append(long, chunk[k:]...), chunk[:k]...)
 		}
 		long = long[:1<<20-200]
-		ts := 1740787200 + int64(i)
+		ts := 1740787200 + int64(seed)*86400 + int64(i)
 		fmt.Fprintf(bw, "2 123456789012 eni-%s 10.0.0.1 10.0.0.2 443 5555 6 10 1000 %d %d ACCEPT OK\n", long, ts, ts+60)
 	}
 	require.NoError(t, bw.Flush())
@@ -142,12 +154,7 @@ func TestNearLimitLinesMemoryBounded(t *testing.T) {
 	}
 	const objects, lines = 4, 150
 	in := t.TempDir()
-	for i := range objects {
-		day := fmt.Sprintf("2025/03/%02d", i+1)
-		key := path.Join("AWSLogs/123456789012/vpcflowlogs/us-east-1", day,
-			fmt.Sprintf("123456789012_vpcflowlogs_us-east-1_fl-0123_202503%02dT0000Z_abcd.log.gz", i+1))
-		writeNearLimitLines(t, filepath.Join(in, filepath.FromSlash(key)), lines, uint64(i))
-	}
+	writeNearLimitObjects(t, in, objects, lines)
 	for _, workers := range []int{1, 4} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			runtime.GC()
@@ -164,4 +171,98 @@ func TestNearLimitLinesMemoryBounded(t *testing.T) {
 			require.Less(t, peak, uint64(256<<20), "memory bounded by bytes, not lines or workers")
 		})
 	}
+}
+
+// BenchmarkResourceBounds converts the two shapes of input that used to
+// break the memory and file bounds, each at two sizes, under the CLI's
+// default --memory-limit, and reports the peak RSS of the conversion
+// (peak-rss-MiB, flat with the input size) and the files per day
+// (files/day, one per unit and day). MB/s is of uncompressed input. The
+// sizes are past the point where the row-group budget fills (128 MiB run-wide),
+// so four times the input must not mean more memory.
+//
+//	go test -run '^$' -bench ResourceBounds -benchtime 1x ./internal/pipeline
+func BenchmarkResourceBounds(b *testing.B) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(384 << 20))
+	cases := []struct {
+		name    string
+		workers int
+		write   func(tb testing.TB, dir string)
+	}{
+		{"interleaved-45-days/256MiB/workers=2", 2, func(tb testing.TB, dir string) {
+			writeInterleavedDays(tb, filepath.Join(dir, "export.log.gz"), 45, 256<<20/45/90)
+		}},
+		{"interleaved-45-days/1GiB/workers=2", 2, func(tb testing.TB, dir string) {
+			writeInterleavedDays(tb, filepath.Join(dir, "export.log.gz"), 45, 1<<30/45/90)
+		}},
+	}
+	for _, size := range []int{250, 1000} {
+		for _, workers := range []int{1, 4} {
+			cases = append(cases, struct {
+				name    string
+				workers int
+				write   func(tb testing.TB, dir string)
+			}{fmt.Sprintf("near-limit-lines/4x%d/workers=%d", size, workers), workers,
+				func(tb testing.TB, dir string) { writeNearLimitObjects(tb, dir, 4, size) }})
+		}
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			in := b.TempDir()
+			tc.write(b, in)
+			b.ReportAllocs()
+			var peak int64
+			var s Summary
+			for b.Loop() {
+				out := b.TempDir()
+				runtime.GC()
+				debug.FreeOSMemory()
+				meter := bench.StartRSS()
+				var err error
+				s, err = Run(context.Background(), Config{Kind: &FlowLogs{}, Source: &storage.LocalSource{Root: in},
+					Sink: &storage.LocalSink{Root: out}, Workers: tc.workers, MaxRejectRatio: DefaultMaxRejectRatio})
+				if err != nil || !s.Balanced {
+					b.Fatal(err)
+				}
+				if p, err := meter.Peak(); err == nil {
+					peak = max(peak, p)
+				}
+				os.RemoveAll(out)
+			}
+			b.SetBytes(s.BytesUncompressed)
+			days := map[string]bool{}
+			for _, f := range s.OutputFiles {
+				days[f.Partition] = true
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MiB")
+			b.ReportMetric(float64(len(s.OutputFiles))/float64(len(days)), "files/day")
+		})
+	}
+}
+
+// writeNearLimitObjects writes objects flow-log objects of lines lines just
+// under 1 MiB, one per key date (so one unit each).
+func writeNearLimitObjects(tb testing.TB, in string, objects, lines int) {
+	for i := range objects {
+		day := fmt.Sprintf("2025/03/%02d", i+1)
+		key := path.Join("AWSLogs/123456789012/vpcflowlogs/us-east-1", day,
+			fmt.Sprintf("123456789012_vpcflowlogs_us-east-1_fl-0123_202503%02dT0000Z_abcd.log.gz", i+1))
+		writeNearLimitLines(tb, filepath.Join(in, filepath.FromSlash(key)), lines, uint64(i))
+	}
+}
+
+// TestInterleavedDaysWithoutSpillDir: with no writable temporary directory
+// the run still converts every row and warns why it made more files.
+func TestInterleavedDaysWithoutSpillDir(t *testing.T) {
+	in := t.TempDir()
+	writeInterleavedDays(t, filepath.Join(in, "export.log.gz"), 40, 100)
+	_, s, err := convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) {
+		c.Workers = 1
+		c.Writer.SpillDir = filepath.Join(t.TempDir(), "missing")
+	})
+	require.NoError(t, err)
+	require.Equal(t, int64(40*100), s.RecordsWritten)
+	require.Len(t, s.Warnings, 1)
+	require.Contains(t, s.Warnings[0], "could not be spilled")
+	require.Contains(t, s.Warnings[0], "TMPDIR")
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -603,6 +605,29 @@ func (r *runner) newUnitWriter(ctx context.Context, u *unit, skipped map[string]
 	}
 }
 
+// warnNoSpill reports, once per run, that rows interleaving more days than
+// a unit keeps files open could not be spilled, so that unit made more and
+// smaller files than it would have.
+func (w *unitWriter) warnNoSpill() {
+	err := w.parts.Spilled().Err
+	if err == nil {
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the temporary name differs every time
+	}
+	dir, open := w.r.cfg.Writer.SpillDir, w.r.cfg.Writer.MaxOpenFiles
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if open <= 0 {
+		open = writer.DefaultMaxOpenFiles
+	}
+	w.r.tally.warn(fmt.Sprintf("rows interleaving more than %d partitions in a unit could not be spilled to a temporary file in %s (%v), "+
+		"so the unit wrote more, smaller files; give TMPDIR a writable directory", open, dir, err))
+}
+
 func (w *unitWriter) abort() {
 	w.parts.Abort()
 	w.rejects.Abort()
@@ -629,6 +654,7 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 			}
 			return nil, err
 		}
+		w.warnNoSpill()
 	}
 	if e := m.end; e != nil {
 		if e.err != nil {

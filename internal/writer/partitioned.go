@@ -49,6 +49,9 @@ type Partitioned struct {
 	lastRow map[string]int64 // rows written in all when the partition was last written
 	rows    int64            // rows written in all
 	spill   *spill
+	// spillErr says why no spill file could be created; files are then
+	// finished to make room instead.
+	spillErr error
 	// spillCtx is the context of the first spilled write: Finish, which
 	// takes none, creates the files of spilled partitions with it.
 	spillCtx context.Context
@@ -67,6 +70,10 @@ const idleRows = 128 << 10
 type SpillStats struct {
 	Partitions int   // partitions whose rows were spilled
 	Bytes      int64 // bytes written to the spill file
+	// Err is why no spill file could be created (no writable temporary
+	// directory): the writer then finishes the least recently used file to
+	// make room, as if it were idle, which makes more and smaller files.
+	Err error
 }
 
 // ErrTooManyPartitions is returned when a Partitioned writer would exceed
@@ -86,7 +93,7 @@ func NewPartitioned(cfg PartitionedConfig) *Partitioned {
 // Spilled reports what was spilled so far.
 func (p *Partitioned) Spilled() SpillStats {
 	if p.spill == nil {
-		return SpillStats{}
+		return SpillStats{Err: p.spillErr}
 	}
 	return SpillStats{Partitions: len(p.spill.order), Bytes: p.spill.bytes()}
 }
@@ -104,11 +111,14 @@ func (p *Partitioned) Write(ctx context.Context, partition string, rec arrow.Rec
 		p.seen[partition] = true
 	}
 	p.rows += rec.NumRows()
-	if p.spilling(partition) {
+	if p.spillErr == nil && p.spilling(partition) {
 		if p.spill == nil {
-			p.spill, p.spillCtx = newSpill(p.cfg.SpillDir, p.cfg.Mem), ctx
+			p.spill, p.spillErr = newSpill(p.cfg.SpillDir, p.cfg.Mem)
+			p.spillCtx = ctx
 		}
-		return p.spill.add(partition, rec)
+		if p.spillErr == nil {
+			return p.spill.add(partition, rec)
+		}
 	}
 	p.lastRow[partition] = p.rows
 	return p.write(ctx, partition, rec)

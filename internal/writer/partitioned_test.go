@@ -169,3 +169,28 @@ func TestCrowdedDictionaryBytes(t *testing.T) {
 		require.Equal(t, tc.want, crowdedDictionaryBytes(mib, tc.open), "open %d", tc.open)
 	}
 }
+
+// Without a writable directory for the spill file the writer still writes
+// every row: it finishes files to make room, as before spilling existed, and
+// says why.
+func TestPartitionedNoSpillDirFallsBack(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	root := t.TempDir()
+	p := NewPartitioned(PartitionedConfig{Sink: &storage.LocalSink{Root: root}, Stem: "s",
+		Options: Options{MaxOpenFiles: 2, Mem: mem, SpillDir: filepath.Join(t.TempDir(), "missing")}})
+	for i := range 9 {
+		rec := oneColumnBatch(t, mem, int64(i))
+		require.NoError(t, p.Write(context.Background(), fmt.Sprintf("d=%d", i%3), rec))
+		rec.Release()
+	}
+	require.Error(t, p.Spilled().Err)
+	files, err := p.Finish()
+	require.NoError(t, err)
+	require.NoError(t, p.Commit())
+	var rows int64
+	for _, f := range files {
+		rows += parquettest.Read(t, filepath.Join(root, f.Path)).NumRows
+	}
+	require.Equal(t, int64(9), rows)
+}

@@ -22,7 +22,6 @@ import (
 // The file is unlinked as soon as it is created where the OS allows it, so a
 // killed run leaves nothing behind.
 type spill struct {
-	dir   string
 	mem   memory.Allocator
 	f     *os.File
 	name  string // set while the file still has a name to remove
@@ -37,8 +36,17 @@ type segment struct{ off, n int64 }
 
 const spillBufferBytes = 1 << 20
 
-func newSpill(dir string, mem memory.Allocator) *spill {
-	return &spill{dir: dir, mem: mem, segs: map[string][]segment{}}
+// newSpill creates the spill file in dir (os.TempDir() if empty).
+func newSpill(dir string, mem memory.Allocator) (*spill, error) {
+	f, err := os.CreateTemp(dir, "convert-spill-*.arrows")
+	if err != nil {
+		return nil, fmt.Errorf("writer: creating a spill file: %w", err)
+	}
+	s := &spill{mem: mem, segs: map[string][]segment{}, f: f, w: bufio.NewWriterSize(f, spillBufferBytes)}
+	if os.Remove(f.Name()) != nil {
+		s.name = f.Name() // not on this OS while open: removed in close
+	}
+	return s, nil
 }
 
 // has reports whether partition has spilled rows.
@@ -49,16 +57,6 @@ func (s *spill) has(partition string) bool {
 
 // add appends rec to partition's spilled rows.
 func (s *spill) add(partition string, rec arrow.RecordBatch) error {
-	if s.f == nil {
-		f, err := os.CreateTemp(s.dir, "convert-spill-*.arrows")
-		if err != nil {
-			return fmt.Errorf("writer: creating a spill file: %w", err)
-		}
-		s.f, s.w = f, bufio.NewWriterSize(f, spillBufferBytes)
-		if os.Remove(f.Name()) != nil {
-			s.name = f.Name() // not on this OS while open: removed in close
-		}
-	}
 	start := s.off
 	cw := &offsetWriter{w: s.w, n: &s.off}
 	iw := ipc.NewWriter(cw, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(s.mem))
