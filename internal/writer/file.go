@@ -26,8 +26,9 @@ type FileInfo struct {
 // that share it. A file whose write takes the total over the limit flushes
 // its own row group, so memory stays bounded however many files are open.
 type Budget struct {
-	limit int64
-	used  atomic.Int64
+	limit   int64
+	used    atomic.Int64
+	holders atomic.Int64 // files with bytes in an unfinished row group
 }
 
 // NewBudget returns a budget of limit bytes.
@@ -41,6 +42,18 @@ func (b *Budget) Used() int64 { return b.used.Load() }
 
 // minBudgetFlush keeps a crowded budget from cutting tiny row groups.
 const minBudgetFlush = 4 << 20
+
+// minCrowdedFlush is the smallest row group a very crowded budget cuts.
+const minCrowdedFlush = 256 << 10
+
+// flushFloor is the least a file must buffer to cut its row group for the
+// budget: minBudgetFlush, or the budget's share per file holding bytes when
+// that is smaller (at least minCrowdedFlush). Without the share, 32 files of
+// interleaved days could each hold minBudgetFlush: 128 MiB per unit, far
+// over a unit's share of the budget.
+func (b *Budget) flushFloor() int64 {
+	return min(minBudgetFlush, max(b.limit/max(b.holders.Load(), 1), minCrowdedFlush))
+}
 
 // File is one Parquet file being written.
 type File struct {
@@ -186,15 +199,21 @@ func (f *File) write(rec arrow.RecordBatch) error {
 	f.info.Rows += rec.NumRows()
 	buffered := f.fw.RowGroupTotalBytesWritten()
 	f.account(buffered)
-	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= minBudgetFlush
+	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= f.opts.Budget.flushFloor()
 	f.cutPending = buffered >= f.opts.RowGroupBytes || over
 	return nil
 }
 
 // account records the bytes this file holds in its unfinished row group.
 func (f *File) account(buffered int64) {
-	if f.opts.Budget != nil {
-		f.opts.Budget.used.Add(buffered - f.buffered)
+	if b := f.opts.Budget; b != nil {
+		b.used.Add(buffered - f.buffered)
+		switch {
+		case f.buffered == 0 && buffered > 0:
+			b.holders.Add(1)
+		case f.buffered > 0 && buffered == 0:
+			b.holders.Add(-1)
+		}
 	}
 	f.buffered = buffered
 }
