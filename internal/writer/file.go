@@ -122,7 +122,7 @@ func (f *File) Rows() int64 { return f.info.Rows }
 // uncompressed, compressed and copied at once in every open file.
 func (f *File) Write(rec arrow.RecordBatch) error {
 	n := rec.NumRows()
-	step := sliceRows(rec, dataPageBytes(f.opts.RowGroupBytes))
+	step := sliceRows(rec, f.opts.pageBytes())
 	if step >= n {
 		return f.write(rec)
 	}

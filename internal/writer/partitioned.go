@@ -193,6 +193,7 @@ func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.S
 	rel := path.Join(p.cfg.Prefix, partition, name)
 	opts := p.cfg.Options
 	opts.DictionaryPageBytes = crowdedDictionaryBytes(opts.DictionaryPageBytes, p.lru.Len()+1)
+	opts.DataPageBytes = crowdedPageBytes(opts.pageBytes(), p.lru.Len()+1)
 	f, err := NewFile(ctx, p.cfg.Sink, rel, partition, want, opts)
 	if err != nil {
 		return nil, err
@@ -215,6 +216,24 @@ func crowdedDictionaryBytes(limit int64, open int) int64 {
 	}
 	return max(limit*crowdFiles/int64(open), minDictionaryPageBytes)
 }
+
+// crowdedPageBytes shares the unfinished pages' allowance between open
+// files as crowdedDictionaryBytes shares the dictionaries': every column of
+// an open file buffers up to a page (values, dictionary indices, levels)
+// that no budget counts, so 32 files of interleaved days with 1 MiB pages
+// would hold about 32 × 14 MiB per unit. A file opened while more than
+// crowdFiles are open gets a share of crowdFiles pages (at least
+// minCrowdedPageBytes).
+func crowdedPageBytes(limit int64, open int) int64 {
+	const crowdFiles = 2
+	if open <= crowdFiles {
+		return limit
+	}
+	return max(limit*crowdFiles/int64(open), min(limit, minCrowdedPageBytes))
+}
+
+// minCrowdedPageBytes floors the page size of a crowded writer.
+const minCrowdedPageBytes = 32 << 10
 
 // finish completes the open file of partition, if any.
 func (p *Partitioned) finish(partition string) error {

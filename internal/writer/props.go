@@ -16,7 +16,7 @@ const (
 	DefaultRowGroupBytes   = 128 << 20
 	DefaultTargetFileBytes = 256 << 20
 	DefaultBufferBudget    = 128 << 20
-	DefaultMaxOpenFiles    = 32
+	DefaultMaxOpenFiles    = 8
 	DefaultMaxPartitions   = 4096
 	// DefaultDictionaryPageBytes is the dictionary size past which a column
 	// chunk falls back to plain encoding (arrow-go's default).
@@ -51,6 +51,10 @@ type Options struct {
 	// The dictionary's hash table lives as long as the row group, so this
 	// is also what a file holds per string column beyond its pages.
 	DictionaryPageBytes int64
+	// DataPageBytes is the size at which a column's page is finished
+	// (0: from RowGroupBytes, see dataPageBytes). A Partitioned writer sets
+	// it smaller for files opened while many are open.
+	DataPageBytes int64
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
@@ -147,6 +151,14 @@ func dataPageBytes(rowGroupBytes int64) int64 {
 	return min(defaultPage, max(rowGroupBytes/16, minPage))
 }
 
+// pageBytes is the data page size of a file with these options.
+func (o Options) pageBytes() int64 {
+	if o.DataPageBytes > 0 {
+		return o.DataPageBytes
+	}
+	return dataPageBytes(o.RowGroupBytes)
+}
+
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
@@ -174,7 +186,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
 		parquet.WithDictionaryPageSizeLimit(o.DictionaryPageBytes),
-		parquet.WithDataPageSize(dataPageBytes(o.RowGroupBytes)),
+		parquet.WithDataPageSize(o.pageBytes()),
 	}
 	for _, f := range sc.Fields() {
 		if o.Encodings[f.Name] == Delta && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {
