@@ -174,12 +174,14 @@ func TestNearLimitLinesMemoryBounded(t *testing.T) {
 }
 
 // BenchmarkResourceBounds converts the two shapes of input that used to
-// break the memory and file bounds, each at two sizes, under the CLI's
-// default --memory-limit, and reports the peak RSS of the conversion
-// (peak-rss-MiB, flat with the input size) and the files per day
-// (files/day, one per unit and day). MB/s is of uncompressed input. The
-// sizes are past the point where the row-group budget fills (128 MiB run-wide),
-// so four times the input must not mean more memory.
+// break the memory and file bounds, each at two sizes four times apart,
+// under the CLI's default --memory-limit, and reports the peak RSS of the
+// conversion (peak-rss-MiB) and the files per partition (files/day: one per
+// unit and day). MB/s is of uncompressed input. Memory grows with a unit's
+// output only until the row-group budget (128 MiB run-wide) is full; what
+// bounds it are the budgets (batches and messages in flight in bytes, eight
+// open files with shared page and dictionary allowances, the row-group
+// budget) and the memory limit, not the input.
 //
 //	go test -run '^$' -bench ResourceBounds -benchtime 1x ./internal/pipeline
 func BenchmarkResourceBounds(b *testing.B) {
