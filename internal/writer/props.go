@@ -38,8 +38,11 @@ type Options struct {
 	// TargetFileBytes rolls to a new file once a file reaches this size
 	// (DefaultTargetFileBytes if 0).
 	TargetFileBytes int64
-	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
-	// recently used one is finished when a new partition needs a file.
+	// MaxOpenFiles caps the files a Partitioned writer keeps open
+	// (DefaultMaxOpenFiles if 0). A new partition beyond it takes the slot
+	// of an idle file or is spilled (see Partitioned). Every open file costs
+	// a page and a dictionary per column that no budget counts, so this
+	// bounds memory too.
 	MaxOpenFiles int
 	// MaxPartitions caps the partitions one Partitioned writer writes to
 	// (DefaultMaxPartitions if 0: over eleven years of days). Rows whose
