@@ -269,3 +269,56 @@ func TestInterleavedDaysWithoutSpillDir(t *testing.T) {
 	require.Contains(t, s.Warnings[0], "could not be spilled")
 	require.Contains(t, s.Warnings[0], "TMPDIR")
 }
+
+// TestNearLimitS3AccessLinesMemoryBounded: S3 server access log lines just
+// under the line limit (a user agent of almost 1 MiB) are bounded by bytes
+// as flow-log lines are, at --workers 1 and 4. Before, a batch held up to
+// 64 MiB of them.
+func TestNearLimitS3AccessLinesMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	const objects, lines = 4, 60
+	in := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	chunk := make([]byte, 2048)
+	for i := range chunk {
+		chunk[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)]
+	}
+	for d := 1; d <= objects; d++ {
+		dir := filepath.Join(in, "logs", "892177825824", "eu-west-1", "bucket-1", "2025", "03", fmt.Sprintf("%02d", d))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("2025-03-%02d-00-00-00-04A0830D54F415A7", d)))
+		require.NoError(t, err)
+		bw := bufio.NewWriterSize(f, 1<<20)
+		ua := make([]byte, 0, 1<<20)
+		for i := range lines {
+			ua = ua[:0]
+			for len(ua) < 1<<20-600 {
+				k := rng.IntN(len(chunk))
+				ua = append(append(ua, chunk[k:]...), chunk[:k]...)
+			}
+			ua = ua[:1<<20-600]
+			fmt.Fprintf(bw, "f49b99295fed007a94025d0ac2130b6284330fb02657e8cd7555695fe30f2328 bucket-1 [%02d/Mar/2025:00:00:%02d +0000] "+
+				"68.248.177.182 arn:aws:iam::892177825824:user/u 5C56A091A1332BD5 REST.HEAD.OBJECT a/b.pdf \"HEAD /a/b.pdf HTTP/1.1\" "+
+				"200 - - 1128 74 11 \"-\" \"%s\" - LQX3+jyK7dFZcd6S0C9i2yV+kZE5dfdeBDyFXD8mHIYqloKo0FsoHKNIdSN3dWoO6XlLFZ/gm9J= "+
+				"SigV4 TLS_AES_128_GCM_SHA256 AuthHeader bucket-1.s3.eu-west-1.amazonaws.com TLSv1.2 - -\n", d, i%60, ua)
+		}
+		require.NoError(t, bw.Flush())
+		require.NoError(t, f.Close())
+	}
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			runtime.GC()
+			var s Summary
+			peak := peakLiveHeap(func() {
+				_, s = convertKind(t, &S3Access{}, in, func(c *Config) { c.Workers = workers })
+			})
+			require.Equal(t, int64(objects*lines), s.RecordsWritten)
+			t.Logf("peak live heap %.1f MiB with %d workers", float64(peak)/(1<<20), workers)
+			// 87 and 217 MiB here; 189 and 538 MiB with 64 MiB batches.
+			limit := map[int]uint64{1: 150 << 20, 4: 300 << 20}[workers]
+			require.Less(t, peak, limit, "memory bounded by bytes, not lines")
+		})
+	}
+}
