@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -109,11 +111,17 @@ type message struct {
 	rec     arrow.RecordBatch
 	rejects []reader.Reject
 	end     *objectEnd
+	// held is what the message holds of the run's in-flight byte gate.
+	gate *byteGate
+	held int64
 }
 
 func (m message) release() {
 	if m.rec != nil {
 		m.rec.Release()
+	}
+	if m.gate != nil {
+		m.gate.release(m.held)
 	}
 }
 
@@ -151,6 +159,7 @@ type runner struct {
 	units       atomic.Int64
 	bytesIn     atomic.Int64
 	bytesRead   atomic.Int64
+	gate        *byteGate // bytes of messages in flight, run-wide
 }
 
 // Run converts everything the source lists and returns the summary. The
@@ -230,6 +239,7 @@ func (r *runner) run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	fail := func(err error) { cancel(err) }
+	r.gate = newByteGate(inFlightBytes)
 
 	units := make(chan *unit)
 	var wg sync.WaitGroup
@@ -694,6 +704,29 @@ func (r *runner) newUnitWriter(ctx context.Context, u *unit, skipped map[string]
 	}
 }
 
+// warnNoSpill reports, once per run, that rows interleaving more days than
+// a unit keeps files open could not be spilled, so that unit made more and
+// smaller files than it would have.
+func (w *unitWriter) warnNoSpill() {
+	err := w.parts.Spilled().Err
+	if err == nil {
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the temporary name differs every time
+	}
+	dir, open := w.r.cfg.Writer.SpillDir, w.r.cfg.Writer.MaxOpenFiles
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if open <= 0 {
+		open = writer.DefaultMaxOpenFiles
+	}
+	w.r.tally.warn(fmt.Sprintf("rows interleaving more than %d partitions in a unit could not be spilled to a temporary file in %s (%v), "+
+		"so the unit wrote more, smaller files; give TMPDIR a writable directory", open, dir, err))
+}
+
 func (w *unitWriter) abort() {
 	w.parts.Abort()
 	w.rejects.Abort()
@@ -720,6 +753,7 @@ func (w *unitWriter) handle(ctx context.Context, o object, m message) (objErr, e
 			}
 			return nil, err
 		}
+		w.warnNoSpill()
 	}
 	if e := m.end; e != nil {
 		if e.err != nil {
@@ -960,6 +994,16 @@ func (r *runner) tryUnit(ctx context.Context, u *unit, skip map[string]bool) (*u
 				continue
 			}
 			r.decode(ctx, o, func(m message) bool {
+				rejectBytes := 0
+				for _, rj := range m.rejects {
+					rejectBytes += len(rj.Raw)
+				}
+				held, ok := r.gate.acquire(ctx, messageBytes(m.rec, rejectBytes))
+				if !ok {
+					m.release()
+					return false
+				}
+				m.gate, m.held = r.gate, held
 				select {
 				case msgs <- m:
 					return true

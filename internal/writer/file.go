@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"convert/internal/storage"
@@ -25,8 +26,9 @@ type FileInfo struct {
 // that share it. A file whose write takes the total over the limit flushes
 // its own row group, so memory stays bounded however many files are open.
 type Budget struct {
-	limit int64
-	used  atomic.Int64
+	limit   int64
+	used    atomic.Int64
+	holders atomic.Int64 // files with bytes in an unfinished row group
 }
 
 // NewBudget returns a budget of limit bytes.
@@ -40,6 +42,18 @@ func (b *Budget) Used() int64 { return b.used.Load() }
 
 // minBudgetFlush keeps a crowded budget from cutting tiny row groups.
 const minBudgetFlush = 4 << 20
+
+// minCrowdedFlush is the smallest row group a very crowded budget cuts.
+const minCrowdedFlush = 256 << 10
+
+// flushFloor is the least a file must buffer to cut its row group for the
+// budget: minBudgetFlush, or the budget's share per file holding bytes when
+// that is smaller (at least minCrowdedFlush). Without the share, 32 files of
+// interleaved days could each hold minBudgetFlush: 128 MiB per unit, far
+// over a unit's share of the budget.
+func (b *Budget) flushFloor() int64 {
+	return min(minBudgetFlush, max(b.limit/max(b.holders.Load(), 1), minCrowdedFlush))
+}
 
 // File is one Parquet file being written.
 type File struct {
@@ -101,7 +115,76 @@ func (f *File) Rows() int64 { return f.info.Rows }
 
 // Write appends rec, whose schema must equal the file's. A row group ends
 // once it reaches Options.RowGroupBytes or the shared budget is full.
+//
+// A batch with a column larger than a data page (rows of long lines) is
+// written in slices of about a page of that column: arrow-go checks the page
+// size only after each write, so a whole batch would become one page, held
+// uncompressed, compressed and copied at once in every open file.
 func (f *File) Write(rec arrow.RecordBatch) error {
+	n := rec.NumRows()
+	step := sliceRows(rec, f.opts.pageBytes())
+	if step >= n {
+		return f.write(rec)
+	}
+	for off := int64(0); off < n; off += step {
+		part := rec.NewSlice(off, min(off+step, n))
+		err := f.write(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sliceRows returns how many rows of rec hold about pageBytes of its
+// largest column (all of them if that column is smaller).
+func sliceRows(rec arrow.RecordBatch, pageBytes int64) int64 {
+	n := rec.NumRows()
+	var largest int64
+	for _, c := range rec.Columns() {
+		largest = max(largest, arrayBytes(c))
+	}
+	if largest <= pageBytes || n <= 1 {
+		return n
+	}
+	return max(1, n*pageBytes/largest)
+}
+
+// arrayBytes estimates the bytes of a's values: exact for strings and
+// fixed-width types, the buffers of the whole (unsliced) data otherwise.
+func arrayBytes(a arrow.Array) int64 {
+	var offs []int32
+	switch a := a.(type) {
+	case *array.String:
+		offs = a.ValueOffsets()
+	case *array.Binary:
+		offs = a.ValueOffsets()
+	}
+	if len(offs) > 0 {
+		return int64(offs[len(offs)-1] - offs[0])
+	}
+	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+		return int64(a.Len()) * int64(max(fw.BitWidth()/8, 1))
+	}
+	return dataBytes(a.Data())
+}
+
+// dataBytes adds up the buffers of d and of its children.
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
+}
+
+func (f *File) write(rec arrow.RecordBatch) error {
 	if f.cutPending {
 		if err := f.fw.NewBufferedRowGroupChecked(); err != nil {
 			return fmt.Errorf("writing %s: %w", f.info.Path, err)
@@ -118,15 +201,21 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 	f.info.Rows += rec.NumRows()
 	buffered := f.fw.RowGroupTotalBytesWritten()
 	f.account(buffered)
-	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= minBudgetFlush
+	over := f.opts.Budget != nil && f.opts.Budget.used.Load() > f.opts.Budget.limit && buffered >= f.opts.Budget.flushFloor()
 	f.cutPending = buffered >= f.opts.RowGroupBytes || over
 	return nil
 }
 
 // account records the bytes this file holds in its unfinished row group.
 func (f *File) account(buffered int64) {
-	if f.opts.Budget != nil {
-		f.opts.Budget.used.Add(buffered - f.buffered)
+	if b := f.opts.Budget; b != nil {
+		b.used.Add(buffered - f.buffered)
+		switch {
+		case f.buffered == 0 && buffered > 0:
+			b.holders.Add(1)
+		case f.buffered > 0 && buffered == 0:
+			b.holders.Add(-1)
+		}
 	}
 	f.buffered = buffered
 }

@@ -16,7 +16,7 @@ const (
 	DefaultRowGroupBytes   = 128 << 20
 	DefaultTargetFileBytes = 256 << 20
 	DefaultBufferBudget    = 128 << 20
-	DefaultMaxOpenFiles    = 32
+	DefaultMaxOpenFiles    = 8
 	DefaultMaxPartitions   = 4096
 	// DefaultDictionaryPageBytes is the dictionary size past which a column
 	// chunk falls back to plain encoding (arrow-go's default).
@@ -38,8 +38,11 @@ type Options struct {
 	// TargetFileBytes rolls to a new file once a file reaches this size
 	// (DefaultTargetFileBytes if 0).
 	TargetFileBytes int64
-	// MaxOpenFiles caps the files a Partitioned writer keeps open; the least
-	// recently used one is finished when a new partition needs a file.
+	// MaxOpenFiles caps the files a Partitioned writer keeps open
+	// (DefaultMaxOpenFiles if 0). A new partition beyond it takes the slot
+	// of an idle file or is spilled (see Partitioned). Every open file costs
+	// a page and a dictionary per column that no budget counts, so this
+	// bounds memory too.
 	MaxOpenFiles int
 	// MaxPartitions caps the partitions one Partitioned writer writes to
 	// (DefaultMaxPartitions if 0: over eleven years of days). Rows whose
@@ -51,6 +54,10 @@ type Options struct {
 	// The dictionary's hash table lives as long as the row group, so this
 	// is also what a file holds per string column beyond its pages.
 	DictionaryPageBytes int64
+	// DataPageBytes is the size at which a column's page is finished
+	// (0: from RowGroupBytes, see dataPageBytes). A Partitioned writer sets
+	// it smaller for files opened while many are open.
+	DataPageBytes int64
 	// Encodings chooses the encoding of some columns; the others are
 	// dictionary-encoded. See Encoding.
 	Encodings map[string]Encoding
@@ -59,6 +66,10 @@ type Options struct {
 	// Budget, shared by all files of a run, bounds the bytes buffered in
 	// unfinished row groups. Nil means no shared bound.
 	Budget *Budget
+	// SpillDir holds the temporary file of rows a Partitioned writer spills
+	// when they interleave more partitions than MaxOpenFiles (os.TempDir()
+	// if empty).
+	SpillDir string
 	// Mem allocates Arrow and Parquet buffers (memory.DefaultAllocator if nil).
 	Mem memory.Allocator
 }
@@ -178,6 +189,14 @@ func dataPageBytes(rowGroupBytes int64) int64 {
 	return min(defaultPage, max(rowGroupBytes/16, minPage))
 }
 
+// pageBytes is the data page size of a file with these options.
+func (o Options) pageBytes() int64 {
+	if o.DataPageBytes > 0 {
+		return o.DataPageBytes
+	}
+	return dataPageBytes(o.RowGroupBytes)
+}
+
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (FORMATS.md §5):
 //   - data page V1 (not every engine reads V2 pages);
@@ -207,7 +226,7 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithMaxRowGroupLength(maxRowGroupRows),
 		parquet.WithDictionaryPageSizeLimit(o.DictionaryPageBytes),
-		parquet.WithDataPageSize(dataPageBytes(o.RowGroupBytes)),
+		parquet.WithDataPageSize(o.pageBytes()),
 	}
 	for _, f := range sc.Fields() {
 		if o.Encodings[f.Name] == Delta && o.Profile != ProfileCompat && (f.Type.ID() == arrow.INT32 || f.Type.ID() == arrow.INT64) {

@@ -108,9 +108,11 @@ func NewReader(r io.Reader, cfg Config) (*Reader, error) {
 }
 
 // maxBatchBytes ends a batch early once its lines add up to this much, so
-// that a batch of long lines stays bounded in memory and every column's
-// values stay far below the 2 GiB that 32-bit string offsets can address.
-const maxBatchBytes = 64 << 20
+// that a batch of long lines stays bounded in memory (lines just under the
+// 1 MiB limit make batches of 16 rows, not 64) and every column's values
+// stay far below the 2 GiB that 32-bit string offsets can address. A full
+// batch of usual lines (300-500 bytes) holds 10-16 MiB.
+const maxBatchBytes = 16 << 20
 
 // Stats returns the counts so far.
 func (rd *Reader) Stats() Stats { return rd.stats }

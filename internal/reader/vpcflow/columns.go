@@ -10,15 +10,21 @@ import (
 )
 
 // maxBatchTextBytes ends a batch early when its string data grows this large,
-// which bounds a batch's memory whatever the line lengths (and keeps string
-// offsets far from the int32 limit).
-const maxBatchTextBytes = 64 << 20
+// which bounds a batch's memory by bytes whatever the line lengths: lines
+// just under the 1 MiB line limit make batches of a few rows, not of 32 Ki
+// rows or 64 MiB. A full batch of the default format holds about 2 MiB.
+const maxBatchTextBytes = 4 << 20
+
+// minBatchRows is the fewest rows a batch after one cut short by text has
+// room for.
+const minBatchRows = 256
 
 // batch holds the rows of the batch being read, column by column, in plain
 // Go slices that become the buffers of Arrow arrays without a copy. Writing a
 // value is a store into a slice: no builder calls per cell.
 type batch struct {
 	rows    int
+	maxRows int // the rows the buffers have room for
 	text    int // bytes of string data in the batch
 	columns []columnData
 }
@@ -35,10 +41,16 @@ type columnData struct {
 
 // reset prepares empty buffers for up to n rows of layout l. The buffers of
 // the previous batch belong to its arrays now and are not reused; the string
-// buffers are sized from the previous batch of the same layout.
+// buffers are sized from the previous batch of the same layout, and after a
+// batch cut short by its text the next one has room for only twice its rows
+// (at least minBatchRows): long lines do not pay for 32 Ki rows of integer
+// buffers per batch of a few rows.
 func (b *batch) reset(l *layout, n int) {
 	sameLayout := len(b.columns) == len(l.columns)
 	hints := make([]int, len(l.columns))
+	if sameLayout && b.rows > 0 && b.text >= maxBatchTextBytes {
+		n = min(n, max(2*b.rows, minBatchRows))
+	}
 	if sameLayout && b.rows > 0 && b.text > 0 {
 		// Each column gets its share of the previous batch's text, scaled
 		// to n rows plus an eighth, and all of them together at most
@@ -52,7 +64,7 @@ func (b *batch) reset(l *layout, n int) {
 			hints[i] = int(int64(len(b.columns[i].data)) * num / den)
 		}
 	}
-	b.rows, b.text = 0, 0
+	b.rows, b.maxRows, b.text = 0, n, 0
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
 	}
@@ -76,8 +88,8 @@ func (b *batch) reset(l *layout, n int) {
 }
 
 // full reports whether the batch must end before another row.
-func (b *batch) full(maxRows int) bool {
-	return b.rows >= maxRows || b.text >= maxBatchTextBytes
+func (b *batch) full() bool {
+	return b.rows >= b.maxRows || b.text >= maxBatchTextBytes
 }
 
 // appendRow stores one parsed row: nums holds the integer values and valid

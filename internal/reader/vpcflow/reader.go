@@ -288,7 +288,7 @@ func (rd *Reader) Next() bool {
 		rd.handleLine(rd.firstLine, rd.firstLineNo)
 		rd.firstLine = nil
 	}
-	for !rd.eof && rd.pending == nil && !rd.cur.full(rd.cfg.ChunkRows) {
+	for !rd.eof && rd.pending == nil && !rd.cur.full() {
 		line, err := rd.lines.Next()
 		switch {
 		case err == io.EOF:

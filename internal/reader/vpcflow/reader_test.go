@@ -376,12 +376,14 @@ func TestBatchHintsBoundedInTotal(t *testing.T) {
 			fields = append(fields, field)
 		}
 	}
-	for !b.full(1 << 16) {
+	for !b.full() {
 		b.appendRow(fields, nums, valid)
 	}
 	rows := b.rows
 	require.Less(t, rows, 100, "cut by text size")
 	b.reset(l, 1<<16)
+	require.Equal(t, minBatchRows, b.maxRows, "after a batch cut by text, room for fewer rows")
+	require.Len(t, b.columns[0].i32, minBatchRows)
 	total := 0
 	for _, c := range b.columns {
 		total += cap(c.data)
