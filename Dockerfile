@@ -37,9 +37,10 @@ RUN go build -pgo=cmd/convert/convert.pgo -trimpath -ldflags "-s -w -X 'main.ver
 
 # The final image's files, assembled here because scratch has no shell: the CA
 # bundle (HTTPS to S3 and STS), passwd/group naming uid 65532 (the same entries
-# distroless has, so copying them over distroless changes nothing), and an empty
-# work directory that the non-root user owns.
-RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/work \
+# distroless has, so copying them over distroless changes nothing), an empty
+# work directory that the non-root user owns, and /tmp.
+RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/work /rootfs/tmp \
+ && chmod 1777 /rootfs/tmp \
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ca-certificates.crt \
  && printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' \
       'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
@@ -54,6 +55,9 @@ LABEL org.opencontainers.image.title="convert" \
       org.opencontainers.image.version="${VERSION}"
 COPY --from=build /rootfs/etc/ /etc/
 COPY --from=build --chown=65532:65532 /rootfs/work /work
+# /tmp is where a unit spills rows of interleaved days (TMPDIR overrides); ECS
+# mounts a task volume there, since the root file system is read-only.
+COPY --from=build /rootfs/tmp /tmp
 COPY --from=build /rootfs/usr/local/bin/convert /usr/local/bin/convert
 # scratch has no PATH of its own; with this one the exec-form "convert" below
 # resolves (runc looks the name up in the image's PATH). Go finds the CA bundle

@@ -153,10 +153,10 @@ entrypoint=$(podman image inspect --format '{{json .Config.Entrypoint}}' "$image
 container=$(podman create "$image")
 podman export "$container" | tar -t | sed 's|^\./||; s|/$||' | grep -v '^$' | sort >"$work/files"
 podman rm "$container" >/dev/null
-for want in usr/local/bin/convert etc/ssl/certs/ca-certificates.crt etc/passwd etc/group work; do
+for want in usr/local/bin/convert etc/ssl/certs/ca-certificates.crt etc/passwd etc/group work tmp; do
   grep -qx "$want" "$work/files" || fail "the image has no /$want"
 done
-extra=$(grep -vxE 'usr|usr/local|usr/local/bin|usr/local/bin/convert|etc|etc/ssl|etc/ssl/certs|etc/ssl/certs/ca-certificates.crt|etc/passwd|etc/group|work|dev|proc|sys|run|run/.containerenv|etc/hosts|etc/resolv.conf|etc/hostname' "$work/files" || true)
+extra=$(grep -vxE 'tmp|usr|usr/local|usr/local/bin|usr/local/bin/convert|etc|etc/ssl|etc/ssl/certs|etc/ssl/certs/ca-certificates.crt|etc/passwd|etc/group|work|dev|proc|sys|run|run/.containerenv|etc/hosts|etc/resolv.conf|etc/hostname' "$work/files" || true)
 [[ -z $extra ]] || fail "unexpected files in the image: $(echo $extra)"
 echo "user $user, entrypoint $entrypoint, files: $(grep -c . "$work/files") entries, no shell"
 
