@@ -223,15 +223,22 @@ func (f *crashFile) Commit() error {
 	return f.File.Commit()
 }
 
-// crashEverywhere runs second, on a copy of the output that first made, once
-// for each Commit and Remove it does, dying at that one; then finishes with
-// then (an --incremental run, the case that kept damage forever) and checks
-// the rows equal want and verify passes.
+// crashEverywhere converts in with first, then crashes second at each of its
+// steps in turn (see crashFrom).
 func crashEverywhere(t *testing.T, in string, first, second, then func(*Config), want []string) {
 	t.Helper()
 	base := t.TempDir()
 	_, err := runInto(t, in, base, &FlowLogs{}, first)
 	require.NoError(t, err)
+	crashFrom(t, in, base, second, then, want)
+}
+
+// crashFrom runs second on a copy of the output base, once for each Commit
+// and Remove it does, dying at that one; then finishes with then (an
+// --incremental run, the case that kept damage forever) and checks the rows
+// equal want and verify passes.
+func crashFrom(t *testing.T, in, base string, second, then func(*Config), want []string) {
+	t.Helper()
 	crashes := 0
 	for n := int64(1); ; n++ {
 		out := copyTree(t, base)
@@ -275,22 +282,7 @@ func TestCrashWhileRegrouping(t *testing.T) {
 		_, err = runInto(t, in, base, &FlowLogs{}, nil)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(late, body, 0o644))
-		crashes := 0
-		for n := int64(1); ; n++ {
-			out := copyTree(t, base)
-			_, err := runInto(t, in, out, &FlowLogs{}, func(c *Config) {
-				c.Sink = &crashSink{Sink: &storage.LocalSink{Root: out}, n: n}
-			})
-			if err == nil {
-				require.Greater(t, crashes, 3)
-				break
-			}
-			crashes++
-			_, err = runInto(t, in, out, &FlowLogs{}, incremental)
-			require.NoError(t, err, "after a crash at step %d", n)
-			requireRows(t, want, outputRows(t, out), "after a crash at step %d", n)
-			verifyOK(t, out, "after a crash at step %d", n)
-		}
+		crashFrom(t, in, base, nil, incremental, want)
 	})
 	t.Run("new unit size, then incremental", func(t *testing.T) {
 		want := cleanRows(t, testdataFlowLogs)
@@ -319,25 +311,7 @@ func TestCrashWhileRegrouping(t *testing.T) {
 			require.NoError(t, zw.Close())
 			require.NoError(t, f.Close())
 		}
-		want := cleanRows(t, in)
-		crashes := 0
-		for n := int64(1); ; n++ {
-			out := copyTree(t, base)
-			_, err := runInto(t, in, out, &FlowLogs{}, func(c *Config) {
-				c.Incremental = true
-				c.UnitBytes = 1
-				c.Sink = &crashSink{Sink: &storage.LocalSink{Root: out}, n: n}
-			})
-			if err == nil {
-				require.Greater(t, crashes, 3)
-				break
-			}
-			crashes++
-			_, err = runInto(t, in, out, &FlowLogs{}, incremental)
-			require.NoError(t, err, "after a crash at step %d", n)
-			requireRows(t, want, outputRows(t, out), "after a crash at step %d", n)
-			verifyOK(t, out, "after a crash at step %d", n)
-		}
+		crashFrom(t, in, base, func(c *Config) { c.Incremental = true; c.UnitBytes = 1 }, incremental, cleanRows(t, in))
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"convert/internal/writer"
 )
 
 // inFlightBytes bounds, run-wide, the bytes of the batches and rejects that
@@ -65,25 +67,8 @@ func messageBytes(rec arrow.RecordBatch, rejectBytes int) int64 {
 	n := int64(rejectBytes)
 	if rec != nil {
 		for _, c := range rec.Columns() {
-			n += dataBytes(c.Data())
+			n += writer.BufferBytes(c.Data())
 		}
-	}
-	return n
-}
-
-// dataBytes adds up the buffers of an array and of its children.
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY {
-		n += dataBytes(d.Dictionary())
 	}
 	return n
 }

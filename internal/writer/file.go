@@ -167,11 +167,12 @@ func arrayBytes(a arrow.Array) int64 {
 	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
 		return int64(a.Len()) * int64(max(fw.BitWidth()/8, 1))
 	}
-	return dataBytes(a.Data())
+	return BufferBytes(a.Data())
 }
 
-// dataBytes adds up the buffers of d and of its children.
-func dataBytes(d arrow.ArrayData) int64 {
+// BufferBytes adds up the buffers of d, of its children and of its
+// dictionary: the memory an array holds.
+func BufferBytes(d arrow.ArrayData) int64 {
 	var n int64
 	for _, b := range d.Buffers() {
 		if b != nil {
@@ -179,7 +180,10 @@ func dataBytes(d arrow.ArrayData) int64 {
 		}
 	}
 	for _, c := range d.Children() {
-		n += dataBytes(c)
+		n += BufferBytes(c)
+	}
+	if d.DataType().ID() == arrow.DICTIONARY && d.Dictionary() != nil {
+		n += BufferBytes(d.Dictionary())
 	}
 	return n
 }
