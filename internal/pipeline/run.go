@@ -887,19 +887,36 @@ func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func()
 	if err := writeRecord(ctx, r.cfg.Sink, pendingPath(k, rec.ID), rec); err != nil {
 		return fmt.Errorf("writing the pending record of unit %s: %w", rec.ID, err)
 	}
-	if err := publish(); err != nil {
-		return err
-	}
-	if err := r.checkLease(); err != nil {
-		return err
-	}
-	rec.Committed = time.Now().UTC()
-	if err := writeRecord(ctx, r.cfg.Sink, unitPath(k, rec.Group, rec.ID), rec); err != nil {
-		return fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err)
-	}
 	r.mu.Lock()
 	old := r.led.units[rec.ID]
 	r.mu.Unlock()
+	// undo takes back what a failed commit published, so that readers do
+	// not see it until a rerun: the ledger record first (its write may have
+	// succeeded with the answer lost), then the files, then the pending
+	// record; at the first step that fails it stops, and the pending record
+	// makes the next run finish the job. Not when an earlier version of the
+	// unit is committed: its files have the same names, and the pending
+	// record makes the next run convert it again.
+	undo := func(err error) error {
+		if old != nil {
+			return err
+		}
+		if r.cfg.Sink.Remove(ctx, unitPath(k, rec.Group, rec.ID)) == nil &&
+			removeAll(ctx, r.cfg.Sink, rec.paths()) == nil {
+			_ = r.cfg.Sink.Remove(ctx, pendingPath(k, rec.ID))
+		}
+		return err
+	}
+	if err := publish(); err != nil {
+		return undo(err)
+	}
+	if err := r.checkLease(); err != nil {
+		return undo(err)
+	}
+	rec.Committed = time.Now().UTC()
+	if err := writeRecord(ctx, r.cfg.Sink, unitPath(k, rec.Group, rec.ID), rec); err != nil {
+		return undo(fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err))
+	}
 	if old != nil {
 		keep := map[string]bool{}
 		for _, p := range rec.paths() {
