@@ -25,7 +25,6 @@ func (r *runner) prepareLedger(ctx context.Context) error {
 		return err
 	}
 	r.led = led
-	k := r.cfg.Kind.Name()
 	if c, ok := r.cfg.Sink.(interface {
 		RemoveStaleTemps(context.Context) (int, error)
 	}); ok {
@@ -39,7 +38,7 @@ func (r *runner) prepareLedger(ctx context.Context) error {
 	}
 	for _, old := range led.retired() {
 		r.cfg.Log.Warn("removing a unit that a committed unit superseded (an earlier run was stopped before removing it)", "unit", old.ID)
-		if err := led.removeUnit(ctx, r.cfg.Sink, k, old); err != nil {
+		if err := led.removeUnit(ctx, old); err != nil {
 			return err
 		}
 		r.tally.superseded()
@@ -53,19 +52,14 @@ func (r *runner) prepareLedger(ctx context.Context) error {
 			continue
 		}
 		r.cfg.Log.Warn("removing the files of a unit an earlier run did not finish committing", "unit", id, "files", len(p.paths()))
-		if err := removeAll(ctx, r.cfg.Sink, p.paths()); err != nil {
+		if err := led.undoPending(ctx, p); err != nil {
 			return err
 		}
-		if err := r.cfg.Sink.Remove(ctx, pendingPath(k, id)); err != nil {
-			return err
-		}
-		delete(led.pending, id)
 	}
 	if !r.cfg.Incremental || len(led.byKey) == 0 {
 		return nil
 	}
-	probe := &runner{cfg: r.cfg, tally: newTally(k, "", "")}
-	return probe.listInput(ctx, func(o object) error {
+	return selectionOf(r.cfg, nil).list(ctx, func(o object) error {
 		if u, same := led.converted(o.Object); u != nil && !same {
 			r.tally.changed(o.Key)
 			r.cfg.Log.Warn("source object changed since it was converted; converting its unit again", "object", o.Key, "unit", u.ID)
@@ -109,7 +103,7 @@ func (r *runner) supersede(ctx context.Context) error {
 		if len(dropped) > 0 {
 			r.tally.warn(fmt.Sprintf("unit %s of an earlier run was replaced; %d of its objects were not converted again (no longer in the source?), e.g. %s", old.ID, len(dropped), dropped[0]))
 		}
-		if err := r.led.removeUnit(ctx, r.cfg.Sink, r.cfg.Kind.Name(), old); err != nil {
+		if err := r.led.removeUnit(ctx, old); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -129,7 +123,7 @@ func (r *runner) withdrawRejected(ctx context.Context) (int, error) {
 		if u.Records == 0 || float64(u.Rejected)/float64(u.Records) <= r.cfg.MaxRejectRatio {
 			continue
 		}
-		if err := r.led.removeUnit(ctx, r.cfg.Sink, r.cfg.Kind.Name(), u); err != nil {
+		if err := r.led.removeUnit(ctx, u); err != nil {
 			return n, err
 		}
 		n++
@@ -178,33 +172,25 @@ func (r *runner) reportGone() {
 // a committed unit whose record names what it superseded: the next run
 // removes those first. Nothing is committed once the lease may be lost.
 func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func() error) error {
-	k := r.cfg.Kind.Name()
 	if err := r.checkLease(); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	rec.Supersedes = r.led.holders(rec.Objects, rec.ID)
 	r.mu.Unlock()
-	if err := writeRecord(ctx, r.cfg.Sink, pendingPath(k, rec.ID), rec); err != nil {
-		return fmt.Errorf("writing the pending record of unit %s: %w", rec.ID, err)
+	if err := r.led.writePending(ctx, rec); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	old := r.led.units[rec.ID]
 	r.mu.Unlock()
 	// undo takes back what a failed commit published, so that readers do
-	// not see it until a rerun: the ledger record first (its write may have
-	// succeeded with the answer lost), then the files, then the pending
-	// record; at the first step that fails it stops, and the pending record
-	// makes the next run finish the job. Not when an earlier version of the
-	// unit is committed: its files have the same names, and the pending
-	// record makes the next run convert it again.
+	// not see it until a rerun. Not when an earlier version of the unit is
+	// committed: its files have the same names, and the pending record
+	// makes the next run convert it again.
 	undo := func(err error) error {
-		if old != nil {
-			return err
-		}
-		if r.cfg.Sink.Remove(ctx, unitPath(k, rec.Group, rec.ID)) == nil &&
-			removeAll(ctx, r.cfg.Sink, rec.paths()) == nil {
-			_ = r.cfg.Sink.Remove(ctx, pendingPath(k, rec.ID))
+		if old == nil {
+			r.led.takeBack(ctx, rec)
 		}
 		return err
 	}
@@ -215,8 +201,8 @@ func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func()
 		return undo(err)
 	}
 	rec.Committed = time.Now().UTC()
-	if err := writeRecord(ctx, r.cfg.Sink, unitPath(k, rec.Group, rec.ID), rec); err != nil {
-		return undo(fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err))
+	if err := r.led.writeCommitted(ctx, rec); err != nil {
+		return undo(err)
 	}
 	if old != nil {
 		keep := map[string]bool{}
@@ -229,12 +215,12 @@ func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func()
 				stale = append(stale, p)
 			}
 		}
-		if err := removeAll(ctx, r.cfg.Sink, stale); err != nil {
+		if err := r.led.removeFiles(ctx, stale); err != nil {
 			return err
 		}
 	}
-	if err := r.cfg.Sink.Remove(ctx, pendingPath(k, rec.ID)); err != nil {
-		return fmt.Errorf("removing the pending record of unit %s: %w", rec.ID, err)
+	if err := r.led.removePending(ctx, rec.ID); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -249,7 +235,7 @@ func (r *runner) commitUnit(ctx context.Context, rec *UnitRecord, publish func()
 		if old == nil || r.produced[id] || !r.allReconverted(old) {
 			continue
 		}
-		if err := r.led.removeUnit(ctx, r.cfg.Sink, k, old); err != nil {
+		if err := r.led.removeUnit(ctx, old); err != nil {
 			return err
 		}
 		r.tally.superseded()

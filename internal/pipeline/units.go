@@ -49,7 +49,7 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 		}
 	}
 	err := r.listInput(ctx, func(o object) error {
-		group := o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
+		group := o.unitGroup()
 		size := estimatedCompressed(o.Object)
 		if len(cur) > 0 && (group != curGroup || curBytes+size > r.cfg.UnitBytes) {
 			if err := flush(); err != nil {
@@ -67,57 +67,102 @@ func (r *runner) dispatch(ctx context.Context, units chan<- *unit) error {
 	return flush()
 }
 
-// listInput lists the source and calls fn for every object that is input of
-// this run: of the kind, inside --from/--to and the item's key ranges, not
-// empty. Skipped objects are counted by reason.
-func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
-	return r.cfg.Source.List(ctx, func(so storage.Object) error {
-		r.tally.mu.Lock()
-		r.tally.s.ObjectsListed++
-		r.tally.mu.Unlock()
+// selection picks a run's input out of the source's listing: objects of the
+// kind, inside From/To and the item's key ranges, not empty. Run, the
+// incremental probe and Plan list through it, so they agree on what is
+// input.
+type selection struct {
+	src      storage.Source
+	kind     Kind
+	from, to time.Time
+	ranges   []KeyRange
+	// tally, if set, counts listed objects and skipped ones by reason.
+	tally *tally
+	// done, if set, is asked first about every listed object the source
+	// does not skip, and says whether it is to be skipped as converted
+	// already (--incremental); it is skipped only if no other reason skips
+	// it.
+	done func(storage.Object) bool
+}
+
+// selectionOf is the input selection of a run's configuration.
+func selectionOf(cfg Config, t *tally) selection {
+	return selection{src: cfg.Source, kind: cfg.Kind, from: cfg.From, to: cfg.To, ranges: cfg.Ranges, tally: t}
+}
+
+func (s selection) skip(reason string) {
+	if s.tally != nil {
+		s.tally.skip(reason)
+	}
+}
+
+// list lists the source and calls fn for every object that is input.
+func (s selection) list(ctx context.Context, fn func(object) error) error {
+	return s.src.List(ctx, func(so storage.Object) error {
+		if s.tally != nil {
+			s.tally.mu.Lock()
+			s.tally.s.ObjectsListed++
+			s.tally.mu.Unlock()
+		}
 		if so.Skip != "" {
-			r.tally.skip(so.Skip)
+			s.skip(so.Skip)
 			return nil
 		}
-		var done *UnitRecord // the committed unit holding the object's rows
-		if r.led != nil {
-			r.mu.Lock()
-			done, _ = r.led.converted(so)
-			r.mu.Unlock()
-			if done != nil && r.seen != nil {
-				r.seen[so.Key] = true
-			}
-		}
-		if len(r.cfg.Ranges) > 0 && !inRanges(r.cfg.Ranges, so.Key) {
-			r.tally.skip("outside the work item's key ranges")
+		done := s.done != nil && s.done(so)
+		if len(s.ranges) > 0 && !inRanges(s.ranges, so.Key) {
+			s.skip("outside the work item's key ranges")
 			return nil
 		}
 		o := object{Object: so, key: keypath.Parse(so.Key)}
-		if ok, reason := r.cfg.Kind.Select(so, o.key); !ok {
-			r.tally.skip(reason)
+		if ok, reason := s.kind.Select(so, o.key); !ok {
+			s.skip(reason)
 			return nil
 		}
-		if !r.cfg.From.IsZero() || !r.cfg.To.IsZero() {
+		if !s.from.IsZero() || !s.to.IsZero() {
 			switch {
 			case !o.key.HasDate():
-				r.tally.skip("no date in key (--from/--to given)")
+				s.skip("no date in key (--from/--to given)")
 				return nil
-			case !r.cfg.From.IsZero() && o.key.Date.Before(r.cfg.From),
-				!r.cfg.To.IsZero() && o.key.Date.After(r.cfg.To):
-				r.tally.skip("key date outside --from/--to")
+			case !s.from.IsZero() && o.key.Date.Before(s.from),
+				!s.to.IsZero() && o.key.Date.After(s.to):
+				s.skip("key date outside --from/--to")
 				return nil
 			}
 		}
 		if so.Size == 0 {
-			r.tally.skip("empty object")
+			s.skip("empty object")
 			return nil
 		}
-		if r.cfg.Incremental && done != nil && !r.redo[done.ID] {
-			r.tally.skip("already converted (--incremental)")
+		if done {
+			s.skip("already converted (--incremental)")
 			return nil
 		}
 		return fn(o)
 	})
+}
+
+// listInput lists the run's input: the selection, counted in the run's
+// tally, without the objects --incremental skips. It notes which listed
+// objects the ledger knows (to report the ones gone from the source).
+func (r *runner) listInput(ctx context.Context, fn func(object) error) error {
+	sel := selectionOf(r.cfg, r.tally)
+	sel.done = func(so storage.Object) bool {
+		r.mu.Lock()
+		done, _ := r.led.converted(so) // the committed unit holding the object's rows
+		r.mu.Unlock()
+		if done != nil {
+			r.seen[so.Key] = true
+		}
+		return r.cfg.Incremental && done != nil && !r.redo[done.ID]
+	}
+	return sel.list(ctx, fn)
+}
+
+// unitGroup is what the objects of a unit share: organization, account,
+// region and key date. A unit, and a work item of a plan, ends where it
+// changes.
+func (o object) unitGroup() string {
+	return o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
 }
 
 // inScope reports whether a unit's objects are ones this run may list: its
