@@ -65,8 +65,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	var code int
 	switch args[0] {
-	case "flowlogs", "s3access", "cloudtrail":
-		code = convertCommand(ctx, kindName(args[0]), args[1:], stdout, stderr)
 	case "plan":
 		code = planCommand(ctx, args[1:], stdout, stderr)
 	case "ddl":
@@ -84,6 +82,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usageSummary)
 		return exitOK
 	default:
+		if isKind(args[0]) {
+			code = convertCommand(ctx, kindName(args[0]), args[1:], stdout, stderr)
+			break
+		}
 		msg := fmt.Sprintf("convert: unknown command %q", args[0])
 		if s := nearestCommand(args[0]); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
@@ -102,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-var commands = []string{"flowlogs", "cloudtrail", "s3access", "ddl", "plan", "verify", "gen", "bench", "version", "help"}
+var commands = append(kindNames(), "ddl", "plan", "verify", "gen", "bench", "version", "help")
 
 // nearestCommand returns the command a mistyped one most likely meant, or "".
 func nearestCommand(name string) string {

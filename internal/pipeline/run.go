@@ -159,9 +159,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err == nil && !s.Balanced {
 		err = fmt.Errorf("internal error: records read %d != written %d + rejected %d", s.RecordsRead, s.RecordsWritten, s.RecordsRejected)
 	}
-	s.Status = "ok"
+	s.Status = StatusOK
 	if err != nil {
-		s.Status, s.Error = "failed", err.Error()
+		s.Status, s.Error = StatusFailed, err.Error()
 	}
 	return s, err
 }

@@ -27,6 +27,12 @@ type S3Access struct {
 // Name implements Kind.
 func (k *S3Access) Name() string { return "s3access" }
 
+// Describe implements Kind.
+func (k *S3Access) Describe() Description {
+	return Description{Name: k.Name(), Title: "S3 server access logs", Table: "s3_access_logs_parquet", Resource: "S3AccessTable",
+		Schema: schema.S3AccessSchema, Partitions: dayPartitionColumns, DatedNames: true}
+}
+
 // Select implements Kind: every object except ones that are plainly other
 // outputs (Parquet files, AWSLogs trees of other services).
 func (k *S3Access) Select(obj storage.Object, key keypath.Info) (bool, string) {
