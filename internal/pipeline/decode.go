@@ -133,9 +133,6 @@ func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool)
 	if sk, ok := rd.(skipper); ok && end.err == nil {
 		end.skipReason = sk.SkipReason()
 	}
-	if end.err == nil {
-		r.objects.Add(1)
-	}
 }
 
 // countingReader counts bytes into a shared counter and its own.

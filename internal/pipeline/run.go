@@ -86,11 +86,12 @@ type runner struct {
 	reconverted map[string]bool // object keys committed by this run
 	committed   []*UnitRecord   // records of the units committed by this run
 	tally       *tally
-	objects     atomic.Int64
-	units       atomic.Int64
-	bytesIn     atomic.Int64
-	bytesRead   atomic.Int64
-	gate        *byteGate // bytes of messages in flight, run-wide
+	// bytesIn and bytesRead count input bytes as stored and decompressed
+	// as they are read, for the progress line (the summary counts those of
+	// committed units).
+	bytesIn   atomic.Int64
+	bytesRead atomic.Int64
+	gate      *byteGate // bytes of messages in flight, run-wide
 }
 
 // Run converts everything the source lists and returns the summary. The
@@ -196,7 +197,6 @@ func (r *runner) run(parent context.Context) error {
 					continue
 				}
 				r.tally.unitDone(res)
-				r.units.Add(1)
 			}
 		}()
 	}

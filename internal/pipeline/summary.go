@@ -162,6 +162,13 @@ func (t *tally) unitDone(r *unitResult) {
 	t.timeFallbacks += r.partitionCounts.TimeFallbacks
 }
 
+// committed returns the objects and units committed so far.
+func (t *tally) committed() (objects, units int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.ObjectsRead, int64(t.s.Units)
+}
+
 func (t *tally) timeFallbackCount() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
