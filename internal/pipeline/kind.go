@@ -151,7 +151,7 @@ func DayPartition(t time.Time) string {
 // dayRuns splits n rows into runs of equal day. day(i) returns the Unix day
 // of row i and whether it has one; rows without one use fallback (a Unix day,
 // or ok=false when there is none).
-func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallback bool, prefix string) ([]Span, error) {
+func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallback bool) ([]Span, error) {
 	var runs []Span
 	names := map[int64]string{}
 	cur := int64(-1 << 62)
@@ -170,7 +170,7 @@ func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallba
 		cur = d
 		name, ok := names[d]
 		if !ok {
-			name = prefix + DayPartition(time.Unix(d*86400, 0).UTC())
+			name = DayPartition(time.Unix(d*86400, 0).UTC())
 			names[d] = name
 		}
 		runs = append(runs, Span{Partition: name, Start: i, End: i + 1})

@@ -170,7 +170,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 func (r *runner) run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	fail := func(err error) { cancel(err) }
 	r.gate = newByteGate(inFlightBytes)
 
 	units := make(chan *unit)
@@ -180,7 +179,7 @@ func (r *runner) run(parent context.Context) error {
 		defer wg.Done()
 		defer close(units)
 		if err := r.dispatch(ctx, units); err != nil {
-			fail(err)
+			cancel(err)
 		}
 	}()
 	for range r.cfg.Workers {
@@ -193,7 +192,7 @@ func (r *runner) run(parent context.Context) error {
 				}
 				res, err := r.runUnit(ctx, u)
 				if err != nil {
-					fail(err)
+					cancel(err)
 					continue
 				}
 				r.tally.unitDone(res)

@@ -65,7 +65,7 @@ func (k *S3Access) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 	}
 	idx := rec.Schema().FieldIndices("requestdatetime")
 	if k.ByDelivery || len(idx) == 0 {
-		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback, "")
+		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback)
 	}
 	times := rec.Column(idx[0]).(*array.String)
 	var bad error
@@ -79,7 +79,7 @@ func (k *S3Access) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 			return 0, false
 		}
 		return unixDay(t), true
-	}, fallback, hasFallback, "")
+	}, fallback, hasFallback)
 	if err != nil && bad != nil {
 		return nil, fmt.Errorf("%w (%v)", err, bad)
 	}
