@@ -78,15 +78,8 @@ var kindCommands = map[kindName]*kindCommand{
 			return nil
 		},
 		generate: func(ctx context.Context, g *genFlags, stderr io.Writer) error {
-			st, err := gen.GenerateFlowLogsContext(ctx, gen.FlowLogsConfig{
-				Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text, %.1f MB gzip\n",
-				st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
-			return nil
+			st, err := gen.GenerateFlowLogsContext(ctx, gen.FlowLogsConfig{Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files})
+			return generated(stderr, err, st.Files, st.Records, "%.1f MB of text, %.1f MB gzip", st.UncompressedBytes, st.CompressedBytes)
 		},
 	},
 	"cloudtrail": {
@@ -99,15 +92,8 @@ var kindCommands = map[kindName]*kindCommand{
 		},
 		ddl: cloudTrailDDL,
 		generate: func(ctx context.Context, g *genFlags, stderr io.Writer) error {
-			st, err := gen.GenerateCloudTrailContext(ctx, gen.CloudTrailConfig{
-				Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of JSON, %.1f MB gzip\n",
-				st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
-			return nil
+			st, err := gen.GenerateCloudTrailContext(ctx, gen.CloudTrailConfig{Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files})
+			return generated(stderr, err, st.Files, st.Records, "%.1f MB of JSON, %.1f MB gzip", st.UncompressedBytes, st.CompressedBytes)
 		},
 	},
 	"s3access": {
@@ -117,15 +103,8 @@ var kindCommands = map[kindName]*kindCommand{
 		},
 		ddl: func(*ddlFlags, *schema.DDLConfig) error { return nil },
 		generate: func(ctx context.Context, g *genFlags, stderr io.Writer) error {
-			st, err := gen.GenerateS3AccessContext(ctx, gen.S3AccessConfig{
-				Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files, DateBased: true,
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text (access logs are not compressed)\n",
-				st.Files, st.Records, float64(st.UncompressedBytes)/1e6)
-			return nil
+			st, err := gen.GenerateS3AccessContext(ctx, gen.S3AccessConfig{Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files, DateBased: true})
+			return generated(stderr, err, st.Files, st.Records, "%.1f MB of text (access logs are not compressed)", st.UncompressedBytes)
 		},
 	},
 }
@@ -161,6 +140,19 @@ func kindList(sep, last string) string {
 		return strings.Join(names, sep)
 	}
 	return strings.Join(names[:len(names)-1], sep) + last + names[len(names)-1]
+}
+
+// generated reports what a generator wrote, unless it failed: files,
+// records, then the sizes in MB as format says.
+func generated(stderr io.Writer, err error, files int, records int64, format string, sizes ...int64) error {
+	if err == nil {
+		mb := make([]any, len(sizes))
+		for i, n := range sizes {
+			mb[i] = float64(n) / 1e6
+		}
+		fmt.Fprintf(stderr, "generated %d files, %d records, "+format+"\n", append([]any{files, records}, mb...)...)
+	}
+	return err
 }
 
 // registerMaxLineBytes adds --max-line-bytes, the flag of the kinds read by

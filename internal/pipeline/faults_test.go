@@ -5,16 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,63 +16,6 @@ import (
 	"convert/internal/s3test"
 	"convert/internal/storage"
 )
-
-// faultyClient injects faults into S3 requests: 503 SlowDown answers,
-// connection resets, and GetObject bodies cut short. Seeded: the same seed
-// injects the same faults in the same request order.
-type faultyClient struct {
-	next  aws.HTTPClient
-	rate  float64
-	mu    sync.Mutex
-	rng   *rand.Rand
-	count atomic.Int64
-}
-
-func (f *faultyClient) roll() (float64, int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.rng.Float64(), f.rng.IntN(3)
-}
-
-func (f *faultyClient) Do(req *http.Request) (*http.Response, error) {
-	p, kind := f.roll()
-	if p >= f.rate {
-		return f.next.Do(req)
-	}
-	f.count.Add(1)
-	switch kind {
-	case 0:
-		return &http.Response{StatusCode: 503, Status: "503 Slow Down", Request: req,
-			Header: http.Header{"Content-Type": {"application/xml"}},
-			Body:   io.NopCloser(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))}, nil
-	case 1:
-		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-	}
-	resp, err := f.next.Do(req)
-	if err != nil || req.Method != http.MethodGet || resp.StatusCode != 200 || resp.ContentLength < 2 {
-		return resp, err
-	}
-	resp.Body = &cutBody{ReadCloser: resp.Body, left: resp.ContentLength / 2}
-	return resp, nil
-}
-
-// cutBody ends a response body early, as a dropped connection does.
-type cutBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (c *cutBody) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, io.ErrUnexpectedEOF
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.ReadCloser.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
 
 // TestS3Faults converts through a fault-injecting transport at several fault
 // rates. Every run must either succeed with exactly the rows of a clean run,
@@ -105,13 +40,13 @@ func TestS3Faults(t *testing.T) {
 		t.Run(fmt.Sprintf("rate=%.2f/seed=%d", rate, i), func(t *testing.T) {
 			bucket := fmt.Sprintf("dst%d", i)
 			srv.CreateBucket(t, bucket)
-			faults := &faultyClient{rate: rate, rng: rand.New(rand.NewPCG(uint64(i), 9))}
+			faults := s3test.NewFaults(rate, uint64(i), s3test.SlowDown, s3test.ResetBefore, s3test.Truncate)
 			client := func(wrap bool) *storage.S3Client {
 				cfg := storage.S3Config{Region: srv.Region, EndpointURL: srv.Endpoint, PathStyle: true,
 					Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
 					CACertsPEM:  srv.CAPEM, MaxAttempts: 4}
 				if wrap {
-					cfg.WrapHTTPClient = func(c aws.HTTPClient) aws.HTTPClient { faults.next = c; return faults }
+					cfg.WrapHTTPClient = func(c aws.HTTPClient) aws.HTTPClient { faults.Next = c; return faults }
 				}
 				c, err := storage.NewS3Client(context.Background(), cfg)
 				require.NoError(t, err)
@@ -126,7 +61,7 @@ func TestS3Faults(t *testing.T) {
 				return err
 			}
 			err := run(client(true))
-			injected += faults.count.Load()
+			injected += faults.Total()
 			got := t.TempDir()
 			srv.Download(t, bucket, "", got)
 			rep, verr := Verify(context.Background(), &storage.LocalSink{Root: got})
@@ -156,7 +91,7 @@ func TestS3Faults(t *testing.T) {
 				require.Equal(t, want, outputRows(t, got))
 			} else {
 				failed++
-				t.Logf("failed cleanly after %d faults: %v", faults.count.Load(), err)
+				t.Logf("failed cleanly after %d faults: %v", faults.Total(), err)
 			}
 			require.NoError(t, run(client(false)), "a rerun without faults")
 			again := t.TempDir()
