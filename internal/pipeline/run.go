@@ -135,6 +135,14 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			r.tally.warn(fmt.Sprintf("no objects under %s", cfg.Source))
 		}
 	}
+	// A run stopped from outside says why (a signal), at whatever step it
+	// was: a step that failed on the cancelled context says only "context
+	// canceled".
+	if err != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}
 	if w, ok := cfg.Kind.(timeFallbackWarner); ok {
 		if n := r.tally.timeFallbackCount(); n > 0 {
 			r.tally.warn(w.TimeFallbackWarning(n))
