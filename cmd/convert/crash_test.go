@@ -150,22 +150,27 @@ func TestKillAgainstS3(t *testing.T) {
 	full := time.Since(start)
 	want := treeDigest(t, func() string { d := t.TempDir(); srv.Download(t, "clean", "", d); return d }())
 
-	points := 8
-	for i := 0; i < points; i++ {
-		bucket := fmt.Sprintf("kill%d", i)
-		srv.CreateBucket(t, bucket)
-		cmd, _ := startBinary(t, srv.Env(), s3args(bucket)...)
-		time.Sleep(full * time.Duration(i+1) / time.Duration(points+1))
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-		r := runBinary(t, srv.Env(), s3args(bucket)...)
-		require.Equal(t, 0, r.code, r.stderr)
-		got := t.TempDir()
-		srv.Download(t, bucket, "", got)
-		require.Equal(t, want, treeDigest(t, got), "kill point %d", i)
-		v := runBinary(t, srv.Env(), "verify", "--out", "s3://"+bucket+"/", "--endpoint-url", srv.Endpoint, "--path-style")
-		require.Equal(t, 0, v.code, v.stdout)
-	}
+	const points = 8
+	t.Run("points", func(t *testing.T) {
+		for i := 0; i < points; i++ {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel() // a bucket each
+				bucket := fmt.Sprintf("kill%d", i)
+				srv.CreateBucket(t, bucket)
+				cmd, _ := startBinary(t, srv.Env(), s3args(bucket)...)
+				time.Sleep(full * time.Duration(i+1) / time.Duration(points+1))
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				_ = cmd.Wait()
+				r := runBinary(t, srv.Env(), s3args(bucket)...)
+				require.Equal(t, 0, r.code, r.stderr)
+				got := t.TempDir()
+				srv.Download(t, bucket, "", got)
+				require.Equal(t, want, treeDigest(t, got), "kill point %d", i)
+				v := runBinary(t, srv.Env(), "verify", "--out", "s3://"+bucket+"/", "--endpoint-url", srv.Endpoint, "--path-style")
+				require.Equal(t, 0, v.code, v.stdout)
+			})
+		}
+	})
 }
 
 // TestSIGTERMStopsCleanly sends SIGTERM mid-run: the exit status is 143,
