@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -81,18 +82,17 @@ func rowGroupSizes(t *testing.T, path string) []int64 {
 	return out
 }
 
-// TestRowGroupsCutAtRowGroupBytes: a file cuts a row group once its pages
-// reach RowGroupBytes, so every row group but the last holds at least that
-// much and at most about one more batch; the rows read back are the rows
-// written, in order; FileInfo counts what the file holds.
-func TestRowGroupsCutAtRowGroupBytes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	root := t.TempDir()
-	const limit = 64 << 10
-	const batchRows, batches = 500, 40
-	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "p/f.parquet", "p", rowsSchema,
-		Options{RowGroupBytes: limit, Encodings: rowsEncodings, Mem: mem}.withDefaults())
+// writeRows writes batches of batchRows rows of rowsBatch to rel under root
+// and commits the file. It returns its info, the rows written and the largest
+// growth of Size over one batch.
+func writeRows(t *testing.T, mem memory.Allocator, root, rel string, o Options, batches, batchRows int) (FileInfo, []map[string]any, int64) {
+	t.Helper()
+	o.Mem = mem
+	partition := path.Dir(rel)
+	if partition == "." {
+		partition = ""
+	}
+	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, rel, partition, rowsSchema, o.withDefaults())
 	require.NoError(t, err)
 	var want []map[string]any
 	var batchBytes int64
@@ -107,6 +107,20 @@ func TestRowGroupsCutAtRowGroupBytes(t *testing.T) {
 	info, err := f.Finish()
 	require.NoError(t, err)
 	require.NoError(t, f.Commit())
+	return info, want, batchBytes
+}
+
+// TestRowGroupsCutAtRowGroupBytes: a file cuts a row group once its pages
+// reach RowGroupBytes, so every row group but the last holds at least that
+// much and at most about one more batch; the rows read back are the rows
+// written, in order; FileInfo counts what the file holds.
+func TestRowGroupsCutAtRowGroupBytes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	root := t.TempDir()
+	const limit = 64 << 10
+	const batchRows, batches = 500, 40
+	info, want, batchBytes := writeRows(t, mem, root, "p/f.parquet", Options{RowGroupBytes: limit, Encodings: rowsEncodings}, batches, batchRows)
 
 	path := filepath.Join(root, "p", "f.parquet")
 	got := parquettest.Read(t, path)
@@ -131,16 +145,7 @@ func TestRowGroupsOneWhenUnderTheLimit(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	root := t.TempDir()
-	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "f.parquet", "", rowsSchema, Options{Mem: mem}.withDefaults())
-	require.NoError(t, err)
-	for b := range 5 {
-		rec, _ := rowsBatch(mem, b*100, 100)
-		require.NoError(t, f.Write(rec))
-		rec.Release()
-	}
-	info, err := f.Finish()
-	require.NoError(t, err)
-	require.NoError(t, f.Commit())
+	info, _, _ := writeRows(t, mem, root, "f.parquet", Options{}, 5, 100)
 	require.Equal(t, 1, info.RowGroups)
 	require.Len(t, rowGroupSizes(t, filepath.Join(root, "f.parquet")), 1)
 }
@@ -198,18 +203,8 @@ func TestStatisticsOfAFile(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	root := t.TempDir()
-	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "f.parquet", "", rowsSchema,
-		Options{RowGroupBytes: 32 << 10, Encodings: rowsEncodings, Mem: mem}.withDefaults())
-	require.NoError(t, err)
 	const total = 6000
-	for b := range total / 1000 {
-		rec, _ := rowsBatch(mem, b*1000, 1000)
-		require.NoError(t, f.Write(rec))
-		rec.Release()
-	}
-	_, err = f.Finish()
-	require.NoError(t, err)
-	require.NoError(t, f.Commit())
+	writeRows(t, mem, root, "f.parquet", Options{RowGroupBytes: 32 << 10, Encodings: rowsEncodings}, total/1000, 1000)
 	path := filepath.Join(root, "f.parquet")
 
 	rep := parquettest.CheckStatistics(t, path)
