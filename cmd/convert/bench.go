@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"convert/internal/bench"
-	"convert/internal/gen"
 	"convert/internal/pipeline"
 	"convert/internal/storage"
 	"convert/internal/writer"
@@ -49,36 +48,8 @@ func (g *genFlags) generate(ctx context.Context, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stderr, "generating %s of %s logs in %s …\n", formatBytes(int64(g.size)), g.kind, g.dir)
-	switch g.kind {
-	case kindFlowLogs:
-		st, err := gen.GenerateFlowLogsContext(ctx, gen.FlowLogsConfig{
-			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text, %.1f MB gzip\n",
-			st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
-	case kindCloudTrail:
-		st, err := gen.GenerateCloudTrailContext(ctx, gen.CloudTrailConfig{
-			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files,
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of JSON, %.1f MB gzip\n",
-			st.Files, st.Records, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6)
-	case kindS3Access:
-		st, err := gen.GenerateS3AccessContext(ctx, gen.S3AccessConfig{
-			Dir: g.dir, Bytes: int64(g.size), Seed: g.seed, Days: g.days, Files: g.files, DateBased: true,
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "generated %d files, %d records, %.1f MB of text (access logs are not compressed)\n",
-			st.Files, st.Records, float64(st.UncompressedBytes)/1e6)
-	default:
-		return fmt.Errorf("no generator for %s", g.kind)
+	if err := g.kind.command().generate(ctx, g, stderr); err != nil {
+		return err
 	}
 	return os.WriteFile(marker, want, 0o644)
 }
@@ -88,19 +59,19 @@ func (g *genFlags) generate(ctx context.Context, stderr io.Writer) error {
 // the command is done: help printed (0) or a usage error reported (2).
 func parseKind(command string, args []string, stdout, stderr io.Writer, help func(io.Writer)) (kindName, []string, int) {
 	if len(args) == 0 {
-		reportUsage(stderr, command, &usageError{msg: "missing the log kind: convert " + command + " flowlogs|cloudtrail|s3access …", flags: true})
+		reportUsage(stderr, command, &usageError{msg: "missing the log kind: convert " + command + " " + kindList("|", "|") + " …", flags: true})
 		return "", nil, exitUsage
 	}
-	switch k := kindName(args[0]); {
-	case k == kindFlowLogs, k == kindS3Access, k == kindCloudTrail:
-		return k, args[1:], -1
+	switch {
+	case isKind(args[0]):
+		return kindName(args[0]), args[1:], -1
 	case isHelp(args[0]):
 		help(stdout)
 		return "", nil, exitOK
 	case strings.HasPrefix(args[0], "-"):
-		reportUsage(stderr, command, &usageError{msg: "the log kind comes first: convert " + command + " flowlogs|cloudtrail|s3access [flags]", flags: true})
+		reportUsage(stderr, command, &usageError{msg: "the log kind comes first: convert " + command + " " + kindList("|", "|") + " [flags]", flags: true})
 	default:
-		reportUsage(stderr, command, &usageError{msg: fmt.Sprintf("unknown log kind %q (want flowlogs, cloudtrail or s3access)", args[0]), flags: true})
+		reportUsage(stderr, command, &usageError{msg: fmt.Sprintf("unknown log kind %q (want %s)", args[0], kindList(", ", " or ")), flags: true})
 	}
 	return "", nil, exitUsage
 }
@@ -193,7 +164,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		func(ctx context.Context) (bench.Conversion, error) {
 			var c convertFlags
 			c.register(flag.NewFlagSet("defaults", flag.ContinueOnError), kind)
-			k, err := c.newKind(kind)
+			k, err := kind.command().configure(ctx, &c, nil)
 			if err != nil {
 				return bench.Conversion{}, err
 			}

@@ -18,16 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"convert/internal/pipeline"
-	"convert/internal/reader/vpcflow"
 	"convert/internal/writer"
-)
-
-type kindName string
-
-const (
-	kindFlowLogs   kindName = "flowlogs"
-	kindCloudTrail kindName = "cloudtrail"
-	kindS3Access   kindName = "s3access"
 )
 
 // convertFlags are the flags every conversion command takes.
@@ -45,7 +36,6 @@ type convertFlags struct {
 	partitionTime  string
 	maxRejectRatio float64
 	skipBad        bool
-	maxLineBytes   byteSize
 	logLevel       string
 	progress       string
 	cpuProfile     string
@@ -58,11 +48,11 @@ type convertFlags struct {
 	plan      string
 	itemIndex int
 
-	// flowlogs
-	fields string
-	cls    classifyFlags
-	// cloudtrail
-	maxRecordBytes byteSize
+	// flags of some kinds (kindCommand.register)
+	fields         string        // flowlogs
+	cls            classifyFlags // flowlogs
+	maxLineBytes   byteSize      // kinds read by lines
+	maxRecordBytes byteSize      // cloudtrail
 }
 
 // notItemFlags are not carried from a plan into its items: they say where
@@ -99,19 +89,11 @@ func (c *convertFlags) register(fs *flag.FlagSet, kind kindName) {
 	fs.StringVar(&c.plan, "plan", "", "a plan (file or s3:// URL) to take the item --item-index from")
 	fs.IntVar(&c.itemIndex, "item-index", -1, "index of the item in --plan (default: $AWS_BATCH_JOB_ARRAY_INDEX)")
 	c.s3.register(fs)
-	if kind == kindCloudTrail {
-		c.maxRecordBytes = 16 << 20
-		fs.Var(&c.maxRecordBytes, "max-record-bytes", "reject CloudTrail records larger than this (skipped without being held in memory)")
-	}
-	if kind != kindCloudTrail {
-		c.maxLineBytes = 1 << 20
-		fs.Var(&c.maxLineBytes, "max-line-bytes", "reject lines longer than this (they are never held in memory whole)")
-	}
-	if kind == kindFlowLogs {
-		fs.StringVar(&c.fields, "fields", "", "field list for files without a header line: \"version account-id …\" or \"${version} ${account-id} …\"")
-		c.cls.register(fs)
-	}
+	kind.command().register(fs, c)
 }
+
+// byDelivery says whether --partition-time is delivery.
+func (c *convertFlags) byDelivery() bool { return c.partitionTime == "delivery" }
 
 // parseConvertFlags parses a conversion command line. Precedence: flags on
 // the command line, then the flags of the work item (--item/--plan), then
@@ -181,7 +163,7 @@ func parseConvertFlags(ctx context.Context, kind kindName, args []string, stdout
 
 // convertHeader is the start of a conversion command's help.
 func convertHeader(kind kindName) func(io.Writer) {
-	what := map[kindName]string{kindFlowLogs: "VPC Flow Logs", kindCloudTrail: "CloudTrail logs", kindS3Access: "S3 server access logs"}[kind]
+	what := kind.command().Title
 	return func(w io.Writer) {
 		fmt.Fprintf(w, `Usage: convert %s --in PATH|s3://… --out PATH|s3://… [flags]
 
@@ -270,9 +252,9 @@ func convertCommand(ctx context.Context, kind kindName, args []string, stdout, s
 		fmt.Fprintln(stderr)
 	}
 	if err == nil && item != nil && item.Objects > 0 &&
-		summary.ObjectsListed-summary.ObjectsSkipped["outside the work item's key ranges"] == 0 {
+		summary.ObjectsListed-summary.ObjectsSkipped[pipeline.SkipOutsideItem] == 0 {
 		err = fmt.Errorf("none of the item's %d objects was found under %s: wrong --in, or the objects were deleted", item.Objects, cfg.Source)
-		summary.Status, summary.Error = "failed", err.Error()
+		summary.Status, summary.Error = pipeline.StatusFailed, err.Error()
 	}
 	if werr := writeSummary(ctx, summary, c, st, stdout); werr != nil {
 		log.Error("writing --summary-out", "error", werr)
@@ -309,7 +291,7 @@ func writeSummary(ctx context.Context, summary pipeline.Summary, c *convertFlags
 // status "failed" on stdout. The exit status is exitUsage.
 func failUsage(ctx context.Context, kind kindName, c *convertFlags, st *stores, stdout, stderr io.Writer, err error) int {
 	reportUsage(stderr, string(kind), err)
-	s := pipeline.Summary{Kind: string(kind), Status: "failed", Error: err.Error(), Balanced: true,
+	s := pipeline.Summary{Kind: string(kind), Status: pipeline.StatusFailed, Error: err.Error(), Balanced: true,
 		OutputFiles: []writer.FileInfo{}, Partitions: []string{}}
 	if c != nil {
 		s.Input, s.Output = c.in, c.out
@@ -318,27 +300,6 @@ func failUsage(ctx context.Context, kind kindName, c *convertFlags, st *stores, 
 		fmt.Fprintf(stderr, "convert %s: %v\n", kind, werr)
 	}
 	return argumentStatus(err)
-}
-
-// newKind builds the kind from the flags.
-func (c *convertFlags) newKind(kind kindName) (pipeline.Kind, error) {
-	byDelivery := c.partitionTime == "delivery"
-	switch kind {
-	case kindFlowLogs:
-		k := &pipeline.FlowLogs{ByDelivery: byDelivery, MaxLineBytes: int(c.maxLineBytes)}
-		if c.fields != "" {
-			var err error
-			if k.Fields, err = vpcflow.ParseFieldList(c.fields); err != nil {
-				return nil, fmt.Errorf("--fields: %w", err)
-			}
-		}
-		return k, nil
-	case kindS3Access:
-		return &pipeline.S3Access{ByDelivery: byDelivery, MaxLineBytes: int(c.maxLineBytes)}, nil
-	case kindCloudTrail:
-		return &pipeline.CloudTrail{ByDelivery: byDelivery, MaxRecordBytes: int(c.maxRecordBytes)}, nil
-	}
-	return nil, fmt.Errorf("unknown kind %s", kind)
 }
 
 func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *stores, item *pipeline.Item, log *slog.Logger) (pipeline.Config, error) {
@@ -363,14 +324,9 @@ func (c *convertFlags) pipelineConfig(ctx context.Context, kind kindName, st *st
 	if !c.from.t.IsZero() && !c.to.t.IsZero() && c.to.t.Before(c.from.t) {
 		return cfg, usagef("--to %s is before --from %s", &c.to, &c.from)
 	}
-	k, err := c.newKind(kind)
+	k, err := kind.command().configure(ctx, c, st)
 	if err != nil {
-		return cfg, &usageError{msg: err.Error(), flags: true}
-	}
-	if fl, ok := k.(*pipeline.FlowLogs); ok {
-		if fl.Classifier, err = c.cls.classifier(ctx, st); err != nil {
-			return cfg, err
-		}
+		return cfg, err
 	}
 	src, sink, err := st.open(ctx, c.in, c.out)
 	if err != nil {

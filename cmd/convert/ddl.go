@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"convert/internal/reader/vpcflow"
 	"convert/internal/schema"
 	"convert/internal/storage"
 )
@@ -32,6 +30,17 @@ to every year=YYYY under --out; run it again after a backfill reaches new years.
 (--location optional: by default it refers to the stack of deploy/convert.yaml).
 `
 
+// ddlFlags are the ddl flags a kind's part of the DDL reads (kindCommand.ddl).
+type ddlFlags struct {
+	fields   string // flowlogs: --fields
+	classify bool   // flowlogs: --classify
+	accounts string // cloudtrail: --accounts
+	regions  string // cloudtrail: --regions
+	out      string // --out, an output tree
+	// listOut lists the partitions under --out (once).
+	listOut func() ([]string, error)
+}
+
 func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ddl", flag.ContinueOnError)
 	location := fs.String("location", "", "s3://bucket/prefix/ where the Parquet tree is (the --out of the conversion; required)")
@@ -40,10 +49,11 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	noProjection := fs.Bool("no-projection", false, "no partition projection; print ALTER TABLE ADD PARTITION for --out's partitions")
 	out := fs.String("out", "", "an output tree (directory or s3://): its years widen the projected range; with --no-projection, its partitions to add")
 	years := fs.String("years", "", "projected year range, e.g. 2019 or 2019,NOW (default "+schema.DefaultYearRange+", widened to --out's years)")
-	fields := fs.String("fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
-	classified := fs.Bool("classify", false, "flowlogs: add the columns that a conversion with --classify appends")
-	accounts := fs.String("accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
-	regions := fs.String("regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
+	var d ddlFlags
+	fs.StringVar(&d.fields, "fields", "", "flowlogs: only these fields (the flow log's format), instead of every documented field")
+	fs.BoolVar(&d.classify, "classify", false, "flowlogs: add the columns that a conversion with --classify appends")
+	fs.StringVar(&d.accounts, "accounts", "", "cloudtrail: comma-separated account ids to project as an enum (default: the accounts under --out if given, else injected: every query must then filter on account)")
+	fs.StringVar(&d.regions, "regions", "", "cloudtrail: comma-separated regions to project as an enum (default: the regions under --out if given, else injected)")
 	format := fs.String("format", "sql", "sql (CREATE EXTERNAL TABLE) or cloudformation (the AWS::Glue::Table resource, as deploy/convert.yaml holds it)")
 	resource := fs.String("resource", "", "cloudformation: the resource's logical id (default: per kind, e.g. FlowLogsTable)")
 	condition := fs.String("condition", "", "cloudformation: the resource's Condition")
@@ -63,13 +73,18 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := applyEnv(fs); err != nil {
 		return usageExit(stderr, "ddl", err)
 	}
-	if *classified && kind != kindFlowLogs {
+	if d.classify && kind != "flowlogs" {
 		return usageExit(stderr, "ddl", &usageError{msg: "--classify is for flowlogs only", flags: true})
 	}
+	k := kind.command()
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
-		Projection: !*noProjection, YearRange: *years}
+		Projection: !*noProjection, YearRange: *years, Schema: k.Schema(), Partitions: k.Partitions}
+	if cfg.Table == "" {
+		cfg.Table = k.Table
+	}
 	var outParts []string // --out's partitions, listed once
-	listOut := func() ([]string, error) {
+	d.out = *out
+	d.listOut = func() ([]string, error) {
 		if outParts != nil {
 			return outParts, nil
 		}
@@ -81,75 +96,13 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		outParts = parts
 		return parts, err
 	}
-	switch kind {
-	case kindFlowLogs:
-		cfg.Schema, cfg.Partitions = schema.VPCFullSchema(), []string{"year", "month", "day"}
-		if *fields != "" {
-			list, err := vpcflow.ParseFieldList(*fields)
-			if err != nil {
-				return usageExit(stderr, "ddl", &usageError{msg: "--fields: " + err.Error(), flags: true})
-			}
-			var cols []arrow.Field
-			for _, f := range list {
-				col, _ := schema.VPCColumn(f)
-				cols = append(cols, col)
-			}
-			cfg.Schema = arrow.NewSchema(schema.SortVPCFields(cols), nil)
+	if err := k.ddl(&d, &cfg); err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return usageExit(stderr, "ddl", err)
 		}
-		if *classified {
-			cfg.Schema = schema.WithVPCClassification(cfg.Schema)
-		}
-		if cfg.Table == "" {
-			cfg.Table = "flow_logs_parquet"
-		}
-	case kindS3Access:
-		cfg.Schema, cfg.Partitions = schema.S3AccessSchema(), []string{"year", "month", "day"}
-		if cfg.Table == "" {
-			cfg.Table = "s3_access_logs_parquet"
-		}
-	case kindCloudTrail:
-		cfg.Schema, cfg.Partitions = schema.CloudTrailSchema(), []string{"account", "region", "year", "month", "day"}
-		enums := map[string][]string{}
-		if *accounts != "" {
-			enums["account"] = strings.Split(*accounts, ",")
-		}
-		if *regions != "" {
-			enums["region"] = strings.Split(*regions, ",")
-		}
-		if *out != "" && (enums["account"] == nil || enums["region"] == nil) {
-			parts, err := listOut()
-			if err != nil {
-				fmt.Fprintln(stderr, "convert ddl:", err)
-				return failureStatus(err)
-			}
-			found := map[string]map[string]bool{"account": {}, "region": {}}
-			for _, p := range parts {
-				for _, seg := range strings.Split(p, "/") {
-					if name, v, ok := strings.Cut(seg, "="); ok && found[name] != nil {
-						found[name][v] = true
-					}
-				}
-			}
-			for name, set := range found {
-				if enums[name] == nil && len(set) > 0 {
-					for v := range set {
-						enums[name] = append(enums[name], v)
-					}
-					sort.Strings(enums[name])
-				}
-			}
-		}
-		for _, name := range []string{"account", "region"} {
-			if enums[name] == nil {
-				cfg.InjectedPartitions = append(cfg.InjectedPartitions, name)
-			}
-		}
-		if len(enums) > 0 {
-			cfg.EnumPartitions = enums
-		}
-		if cfg.Table == "" {
-			cfg.Table = "cloudtrail_logs_parquet"
-		}
+		fmt.Fprintln(stderr, "convert ddl:", err)
+		return failureStatus(err)
 	}
 	switch *format {
 	case "sql":
@@ -165,7 +118,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		// The projected years must reach every partition --out holds
 		// (a record's own time may be 1975): widen the default to them, or
 		// warn when --years leaves some out.
-		parts, err := listOut()
+		parts, err := d.listOut()
 		if err != nil {
 			fmt.Fprintln(stderr, "convert ddl:", err)
 			return exitFailed
@@ -187,7 +140,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			strings.Join(cfg.InjectedPartitions, " and "))
 	}
 	if *noProjection && *out != "" {
-		parts, err := listOut()
+		parts, err := d.listOut()
 		if err != nil {
 			fmt.Fprintln(stderr, "convert ddl:", err)
 			return failureStatus(err)
@@ -209,7 +162,7 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // --location and --database it refers to the stack of deploy/convert.yaml.
 func ddlCloudFormation(cfg schema.DDLConfig, at cfnTable, kind kindName, stdout, stderr io.Writer) int {
 	if at.logicalID == "" {
-		at.logicalID = cfnLogicalIDs[kind]
+		at.logicalID = kind.command().Resource
 	}
 	table, err := schema.GlueTableOf(cfg)
 	if err != nil {

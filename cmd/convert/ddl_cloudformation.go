@@ -16,9 +16,6 @@ type cfnTable struct {
 	location  string // default: !Sub s3://${OutputBucket}/${OutputPrefix}
 }
 
-// cfnLogicalIDs are the default resource names per kind.
-var cfnLogicalIDs = map[kindName]string{kindFlowLogs: "FlowLogsTable", kindCloudTrail: "CloudTrailTable", kindS3Access: "S3AccessTable"}
-
 // cloudFormationTable renders the AWS::Glue::Table resource of t as a YAML
 // mapping entry (to go under Resources:), with its columns, partition keys
 // and projection as AthenaDDL renders them.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -50,37 +52,51 @@ func TestExitStatusTransient(t *testing.T) {
 	}()
 	internal, internalRequests := s3Failing(t, http.StatusInternalServerError, "InternalError")
 	denied, deniedRequests := s3Failing(t, http.StatusForbidden, "AccessDenied")
-	for _, tc := range []struct {
-		name, endpoint string
-		extra          []string
-		want           int
+	runs := func(endpoint string, extra ...string) []string {
+		return append([]string{"flowlogs", "--in", "s3://src/AWSLogs/", "--out", t.TempDir(),
+			"--endpoint-url", endpoint, "--path-style"}, extra...)
+	}
+	days := []string{"--from", "2024-01-01", "--to", "2024-01-02"}
+	// The cases wait for the SDK's retries: they all run at once (more
+	// than -parallel would run).
+	type result struct {
+		code   int
+		stderr string
+	}
+	cases := []struct {
+		name string
+		args []string
+		want int
 	}{
-		{"connection refused", closed, nil, exitTempFail},
-		{"500 InternalError, listing in the run", internal, nil, exitTempFail},
-		{"500 InternalError, listing the days of --from/--to", internal, []string{"--from", "2024-01-01", "--to", "2024-01-02"}, exitTempFail},
-		{"403 AccessDenied", denied, nil, exitFailed},
-		{"403 AccessDenied, listing the days of --from/--to", denied, []string{"--from", "2024-01-01", "--to", "2024-01-02"}, exitFailed},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"flowlogs", "--in", "s3://src/AWSLogs/", "--out", t.TempDir(),
-				"--endpoint-url", tc.endpoint, "--path-style"}, tc.extra...)
-			code, _, stderr := runCLI(t, args...)
-			require.Equal(t, tc.want, code, stderr)
-		})
+		{"connection refused", runs(closed), exitTempFail},
+		{"500 InternalError, listing in the run", runs(internal), exitTempFail},
+		{"500 InternalError, listing the days of --from/--to", runs(internal, days...), exitTempFail},
+		{"403 AccessDenied", runs(denied), exitFailed},
+		{"403 AccessDenied, listing the days of --from/--to", runs(denied, days...), exitFailed},
+		// plan and a work item read from S3 follow the same rule.
+		{"plan, 500 InternalError", []string{"plan", "flowlogs", "--in", "s3://src/AWSLogs/", "--out", "s3://dst/flowlogs/",
+			"--endpoint-url", internal, "--path-style"}, exitTempFail},
+		{"item of a plan, 500 InternalError", []string{"flowlogs", "--plan", "s3://dst/flowlogs/_plans/p.json", "--item-index", "0",
+			"--endpoint-url", internal, "--path-style"}, exitTempFail},
+		{"item of a plan, 403 AccessDenied", []string{"flowlogs", "--plan", "s3://dst/flowlogs/_plans/p.json", "--item-index", "0",
+			"--endpoint-url", denied, "--path-style"}, exitUsage},
+	}
+	results := make([]result, len(cases))
+	var wg sync.WaitGroup
+	for i, tc := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out, errb bytes.Buffer
+			results[i] = result{run(tc.args, &out, &errb), errb.String()}
+		}()
+	}
+	wg.Wait()
+	for i, tc := range cases {
+		require.Equal(t, tc.want, results[i].code, "%s: %s", tc.name, results[i].stderr)
 	}
 	require.Greater(t, internalRequests.Load(), int64(2), "the SDK retried the 500s before giving up")
 	require.Positive(t, deniedRequests.Load())
-
-	// plan and a work item read from S3 follow the same rule.
-	code, _, stderr := runCLI(t, "plan", "flowlogs", "--in", "s3://src/AWSLogs/", "--out", "s3://dst/flowlogs/",
-		"--endpoint-url", internal, "--path-style")
-	require.Equal(t, exitTempFail, code, stderr)
-	code, _, stderr = runCLI(t, "flowlogs", "--plan", "s3://dst/flowlogs/_plans/p.json", "--item-index", "0",
-		"--endpoint-url", internal, "--path-style")
-	require.Equal(t, exitTempFail, code, stderr)
-	code, _, stderr = runCLI(t, "flowlogs", "--plan", "s3://dst/flowlogs/_plans/p.json", "--item-index", "0",
-		"--endpoint-url", denied, "--path-style")
-	require.Equal(t, exitUsage, code, stderr)
 }
 
 // TestExitStatusPermanent: bad input and usage errors keep 1 and 2.

@@ -167,7 +167,7 @@ func TestS3FromToWithoutObjectsListsNothing(t *testing.T) {
 	require.NoError(t, err)
 	src := &storage.S3Source{Client: c, Bucket: "src", Prefix: "AWSLogs/"}
 	cfg := pipeline.Config{Source: src, From: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC)}
-	prefixes, err := prune(ctx, src, kindFlowLogs, &cfg, nil)
+	prefixes, err := prune(ctx, src, "flowlogs", &cfg, nil)
 	require.NoError(t, err)
 	require.Empty(t, prefixes)
 	require.Empty(t, src.Prefixes)

@@ -136,7 +136,7 @@ func prune(ctx context.Context, src storage.Source, kind kindName, cfg *pipeline
 	if base != "" && !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	prefixes, ok, err := pipeline.DayPrefixes(ctx, s.Dirs, base, cfg.From, cfg.To, skipDir(kind), kind == kindS3Access)
+	prefixes, ok, err := pipeline.DayPrefixes(ctx, s.Dirs, base, cfg.From, cfg.To, skipDir(kind), kind.command().DatedNames)
 	if err != nil || !ok {
 		return []string{base}, err
 	}
@@ -162,13 +162,8 @@ func skipDir(kind kindName) func(string) bool {
 	return func(dir string) bool {
 		name := path.Base(strings.TrimSuffix(dir, "/"))
 		name = strings.TrimPrefix(name, "aws-service=")
-		switch kind {
-		case kindFlowLogs:
-			return isServiceDir(name) && name != "vpcflowlogs"
-		case kindCloudTrail:
-			return isServiceDir(name) && name != "CloudTrail"
-		}
-		return false
+		service := kind.command().Service
+		return service != "" && isServiceDir(name) && name != service
 	}
 }
 

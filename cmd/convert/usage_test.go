@@ -62,7 +62,7 @@ func TestFlagErrorIsOneLineWithSuggestion(t *testing.T) {
 func TestNearestFlags(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	var c convertFlags
-	c.register(fs, kindFlowLogs)
+	c.register(fs, "flowlogs")
 	for typed, want := range map[string]string{
 		"ot": "--out", "output": "--out", "input": "--in", "work": "--workers", "worker": "--workers",
 		"compresion": "--compression", "max": "--max-line-bytes or --max-reject-ratio", "incremantal": "--incremental",

@@ -747,7 +747,7 @@ var (
 	flUDPServerPorts = flWeighted([]int{53, 123, 514, 161, 4789, 5353, 443},
 		[]int{70, 12, 5, 3, 4, 2, 4})
 	flScanPorts = []int{22, 23, 80, 443, 445, 1433, 3389, 5900, 6379, 8080, 8443, 9200}
-	// TCP flag combinations seen in flow logs (FORMATS.md §1.2): none, FIN,
+	// TCP flag combinations seen in flow logs (docs/formats.md §1.2): none, FIN,
 	// SYN, SYN+FIN, RST, SYN-ACK, SYN-ACK+FIN, and so on.
 	flTCPFlagSets = flWeighted([]int{0, 1, 2, 3, 4, 6, 18, 19, 22, 23},
 		[]int{22, 8, 14, 16, 5, 1, 12, 18, 2, 2})

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	pq "github.com/parquet-go/parquet-go"
@@ -527,6 +528,23 @@ func RequireValueBytes(t testing.TB, rec arrow.RecordBatch) {
 	for i, col := range rec.Columns() {
 		requireValueBytes(t, rec.Schema().Field(i).Name, col.Data())
 	}
+}
+
+// RequireReaderValueBytes reads rd to the end, requires RequireValueBytes of
+// every batch and then calls each (if set) with it, and returns the rows read.
+func RequireReaderValueBytes(t testing.TB, rd array.RecordReader, each func(arrow.RecordBatch)) int {
+	t.Helper()
+	rows := 0
+	for rd.Next() {
+		rec := rd.RecordBatch()
+		RequireValueBytes(t, rec)
+		if each != nil {
+			each(rec)
+		}
+		rows += int(rec.NumRows())
+	}
+	require.NoError(t, rd.Err())
+	return rows
 }
 
 func requireValueBytes(t testing.TB, path string, d arrow.ArrayData) {

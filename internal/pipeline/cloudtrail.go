@@ -33,8 +33,17 @@ func (k *CloudTrail) TimeFallbackWarning(n int64) string {
 	return fmt.Sprintf("%d records had an eventTime that is not an RFC 3339 time; they were partitioned by the key date (the eventtime column keeps the value)", n)
 }
 
+// cloudTrailService is the AWSLogs folder of CloudTrail events.
+const cloudTrailService = "CloudTrail"
+
 // Name implements Kind.
 func (k *CloudTrail) Name() string { return "cloudtrail" }
+
+// Describe implements Kind.
+func (k *CloudTrail) Describe() Description {
+	return Description{Name: k.Name(), Title: "CloudTrail logs", Table: "cloudtrail_logs_parquet", Resource: "CloudTrailTable",
+		Schema: schema.CloudTrailSchema, Partitions: append([]string{"account", "region"}, dayPartitionColumns...), Service: cloudTrailService}
+}
 
 // Select implements Kind: CloudTrail-Digest, CloudTrail-Insight and other
 // non-event folders are not input of the cloudtrail table.
@@ -42,7 +51,7 @@ func (k *CloudTrail) Select(obj storage.Object, key keypath.Info) (bool, string)
 	switch {
 	case strings.HasSuffix(obj.Key, ".parquet"):
 		return false, "Parquet object"
-	case key.Service != "" && key.Service != "CloudTrail":
+	case key.Service != "" && key.Service != cloudTrailService:
 		return false, "not a CloudTrail event folder (" + key.Service + ")"
 	case strings.Contains(obj.Key, "CloudTrail-Digest"):
 		return false, "not a CloudTrail event folder (CloudTrail-Digest)"

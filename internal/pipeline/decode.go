@@ -71,20 +71,35 @@ func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool)
 
 	var pending []reader.Reject
 	var pendingBytes int
+	// stopped is set once emit failed: the unit takes no more messages (the
+	// run or the unit was cancelled), so nothing more is held or sent, and
+	// decoding ends as soon as the reader returns.
+	stopped := false
 	sendRejects := func() bool {
+		if stopped {
+			return false
+		}
 		if len(pending) == 0 {
 			return true
 		}
 		m := message{obj: o, rejects: pending}
 		pending, pendingBytes = nil, 0
-		return emit(m)
+		stopped = !emit(m)
+		return !stopped
 	}
 	src := ObjectSource{
 		Object:   o.Object,
 		Key:      o.key,
 		Fallback: r.fallbackDate(*o),
 		Mem:      r.cfg.Mem,
+		// Rejects are sent between batches; only when a batch's rejects
+		// pass the bound (a file of garbage is read in one Next) are they
+		// sent from inside the reader's Next, waiting for the unit like any
+		// message, so that memory stays bounded.
 		Reject: func(rj reader.Reject) {
+			if stopped {
+				return // cancelled: the unit is discarded
+			}
 			rj.Raw = append([]byte(nil), rj.Raw...)
 			pending = append(pending, rj)
 			pendingBytes += len(rj.Raw)
@@ -117,9 +132,6 @@ func (r *runner) decode(ctx context.Context, o *object, emit func(message) bool)
 	end.err = rd.Err()
 	if sk, ok := rd.(skipper); ok && end.err == nil {
 		end.skipReason = sk.SkipReason()
-	}
-	if end.err == nil {
-		r.objects.Add(1)
 	}
 }
 

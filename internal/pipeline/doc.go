@@ -60,7 +60,10 @@
 // The code follows these seams: units.go (selection, listing, units),
 // decode.go (an object's reader to messages), unitwriter.go (messages to a
 // unit's partitioned files), commit.go and ledger.go (the commit protocol and
-// the ledger), progress.go, and run.go, which ties them together.
+// the ledger), lease.go, progress.go and summary.go, and run.go, which ties
+// them together; kind.go and one file per kind (flowlogs.go, cloudtrail.go,
+// s3access.go) hold what differs between kinds; plan.go, prune.go and
+// verify.go serve the plan and verify commands.
 //
 // # Bad objects
 //

@@ -274,6 +274,7 @@ func incremental(c *Config) { c.Incremental = true }
 // --incremental, must end with every row once.
 func TestCrashWhileRegrouping(t *testing.T) {
 	t.Run("late object, full run, then incremental", func(t *testing.T) {
+		t.Parallel()
 		in := copyTree(t, testdataFlowLogs)
 		writeLate(t, in, "version start action\n2 1638661990 ACCEPT\n2 1638661991 REJECT\n")
 		want := cleanRows(t, in)
@@ -289,14 +290,17 @@ func TestCrashWhileRegrouping(t *testing.T) {
 		crashFrom(t, in, base, nil, incremental, want)
 	})
 	t.Run("new unit size, then incremental", func(t *testing.T) {
+		t.Parallel()
 		want := cleanRows(t, testdataFlowLogs)
 		crashEverywhere(t, testdataFlowLogs, nil, func(c *Config) { c.UnitBytes = 1 }, incremental, want)
 	})
 	t.Run("unit size back, then full run", func(t *testing.T) {
+		t.Parallel()
 		want := cleanRows(t, testdataFlowLogs)
 		crashEverywhere(t, testdataFlowLogs, func(c *Config) { c.UnitBytes = 1 }, nil, nil, want)
 	})
 	t.Run("changed objects under incremental", func(t *testing.T) {
+		t.Parallel()
 		in := copyTree(t, testdataFlowLogs)
 		base := t.TempDir()
 		_, err := runInto(t, in, base, &FlowLogs{}, nil)

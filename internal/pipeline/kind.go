@@ -32,6 +32,54 @@ type Kind interface {
 	Order(fields []arrow.Field) []arrow.Field
 	// Encodings chooses column encodings (dictionary for the columns it omits).
 	Encodings() map[string]writer.Encoding
+	// Describe says what the commands, the DDL and Verify know of the kind
+	// whatever its configuration.
+	Describe() Description
+}
+
+// Description is what is fixed about a kind: its names, its documented
+// schema and partitioning, and where AWS delivers it.
+type Description struct {
+	// Name is the subcommand and the ledger folder ("flowlogs"); Name()
+	// returns it.
+	Name string
+	// Title names the logs in help texts ("VPC Flow Logs").
+	Title string
+	// Table and Resource are the default Athena table name and
+	// CloudFormation logical id of its table.
+	Table, Resource string
+	// Schema is the documented schema: the columns of the DDL, and the
+	// columns Verify accepts.
+	Schema func() *arrow.Schema
+	// Partitions are the Hive partition columns, in path order; Partition
+	// produces paths of this form.
+	Partitions []string
+	// UndocumentedStrings makes Verify accept string columns that Schema
+	// does not list (fields newer than the schema, read as strings).
+	UndocumentedStrings bool
+	// Service is the AWSLogs/<account>/<service>/ folder AWS delivers the
+	// kind to, "" when it is not delivered under AWSLogs/.
+	Service string
+	// DatedNames says that keys may be dated by their names
+	// (YYYY-MM-DD-…, directly under the prefix) rather than by folders.
+	DatedNames bool
+}
+
+// Kinds returns the registered kinds, unconfigured, in the order the
+// commands list them. A new kind is added here (see README "How to add a log
+// kind").
+func Kinds() []Kind {
+	return []Kind{&FlowLogs{}, &CloudTrail{}, &S3Access{}}
+}
+
+// KindNamed returns the registered kind of that name, unconfigured.
+func KindNamed(name string) (Kind, bool) {
+	for _, k := range Kinds() {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return nil, false
 }
 
 // Reader is a kind's reader of one object.
@@ -92,6 +140,9 @@ type Span struct {
 // ErrNoPartitionDate means a row's partition cannot be determined.
 var ErrNoPartitionDate = fmt.Errorf("no date to partition by")
 
+// dayPartitionColumns are the partition columns DayPartition writes.
+var dayPartitionColumns = []string{"year", "month", "day"}
+
 // DayPartition formats the Hive partition of a day.
 func DayPartition(t time.Time) string {
 	return fmt.Sprintf("year=%04d/month=%02d/day=%02d", t.Year(), int(t.Month()), t.Day())
@@ -100,7 +151,7 @@ func DayPartition(t time.Time) string {
 // dayRuns splits n rows into runs of equal day. day(i) returns the Unix day
 // of row i and whether it has one; rows without one use fallback (a Unix day,
 // or ok=false when there is none).
-func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallback bool, prefix string) ([]Span, error) {
+func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallback bool) ([]Span, error) {
 	var runs []Span
 	names := map[int64]string{}
 	cur := int64(-1 << 62)
@@ -119,7 +170,7 @@ func dayRuns(n int64, day func(i int64) (int64, bool), fallback int64, hasFallba
 		cur = d
 		name, ok := names[d]
 		if !ok {
-			name = prefix + DayPartition(time.Unix(d*86400, 0).UTC())
+			name = DayPartition(time.Unix(d*86400, 0).UTC())
 			names[d] = name
 		}
 		runs = append(runs, Span{Partition: name, Start: i, End: i + 1})

@@ -452,7 +452,7 @@ func TestCancelledRunSaysWhy(t *testing.T) {
 // INDEX.md gives. Headerless files get the field list INDEX.md names.
 func TestSamples(t *testing.T) {
 	dir := testenv.SamplesDir(t, "vpcflow")
-	fields := SampleFlowLogFields()
+	fields := sampleFlowLogFields()
 	// records, rejected per file (INDEX.md).
 	want := map[string][2]int64{
 		"elastic-integrations__test-v5-all-fields.log":      {1, 0},

@@ -6,7 +6,10 @@ import (
 
 // Progress is a snapshot for a progress line.
 type Progress struct {
-	Objects, Units     int64
+	// Objects and Units are those committed, as the summary counts them.
+	Objects, Units int64
+	// BytesIn and BytesRead are the input read so far, as stored and
+	// decompressed.
 	BytesIn, BytesRead int64
 	Elapsed            time.Duration
 }
@@ -19,7 +22,8 @@ func (r *runner) startProgress() func() {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	report := func() {
-		r.cfg.Progress(Progress{Objects: r.objects.Load(), Units: r.units.Load(),
+		objects, units := r.tally.committed()
+		r.cfg.Progress(Progress{Objects: objects, Units: units,
 			BytesIn: r.bytesIn.Load(), BytesRead: r.bytesRead.Load(), Elapsed: time.Since(start)})
 	}
 	go func() {

@@ -86,11 +86,12 @@ type runner struct {
 	reconverted map[string]bool // object keys committed by this run
 	committed   []*UnitRecord   // records of the units committed by this run
 	tally       *tally
-	objects     atomic.Int64
-	units       atomic.Int64
-	bytesIn     atomic.Int64
-	bytesRead   atomic.Int64
-	gate        *byteGate // bytes of messages in flight, run-wide
+	// bytesIn and bytesRead count input bytes as stored and decompressed
+	// as they are read, for the progress line (the summary counts those of
+	// committed units).
+	bytesIn   atomic.Int64
+	bytesRead atomic.Int64
+	gate      *byteGate // bytes of messages in flight, run-wide
 }
 
 // Run converts everything the source lists and returns the summary. The
@@ -139,6 +140,14 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			r.tally.warn(fmt.Sprintf("no objects under %s", cfg.Source))
 		}
 	}
+	// A run stopped from outside says why (a signal), at whatever step it
+	// was: a step that failed on the cancelled context says only "context
+	// canceled".
+	if err != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}
 	if w, ok := cfg.Kind.(timeFallbackWarner); ok {
 		if n := r.tally.timeFallbackCount(); n > 0 {
 			r.tally.warn(w.TimeFallbackWarning(n))
@@ -164,9 +173,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err == nil && !s.Balanced {
 		err = fmt.Errorf("internal error: records read %d != written %d + rejected %d", s.RecordsRead, s.RecordsWritten, s.RecordsRejected)
 	}
-	s.Status = "ok"
+	s.Status = StatusOK
 	if err != nil {
-		s.Status, s.Error = "failed", err.Error()
+		s.Status, s.Error = StatusFailed, err.Error()
 	}
 	return s, err
 }
@@ -174,7 +183,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 func (r *runner) run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	fail := func(err error) { cancel(err) }
 	r.gate = newByteGate(inFlightBytes)
 
 	units := make(chan *unit)
@@ -184,7 +192,7 @@ func (r *runner) run(parent context.Context) error {
 		defer wg.Done()
 		defer close(units)
 		if err := r.dispatch(ctx, units); err != nil {
-			fail(err)
+			cancel(err)
 		}
 	}()
 	for range r.cfg.Workers {
@@ -197,11 +205,10 @@ func (r *runner) run(parent context.Context) error {
 				}
 				res, err := r.runUnit(ctx, u)
 				if err != nil {
-					fail(err)
+					cancel(err)
 					continue
 				}
 				r.tally.unitDone(res)
-				r.units.Add(1)
 			}
 		}()
 	}

@@ -27,6 +27,12 @@ type S3Access struct {
 // Name implements Kind.
 func (k *S3Access) Name() string { return "s3access" }
 
+// Describe implements Kind.
+func (k *S3Access) Describe() Description {
+	return Description{Name: k.Name(), Title: "S3 server access logs", Table: "s3_access_logs_parquet", Resource: "S3AccessTable",
+		Schema: schema.S3AccessSchema, Partitions: dayPartitionColumns, DatedNames: true}
+}
+
 // Select implements Kind: every object except ones that are plainly other
 // outputs (Parquet files, AWSLogs trees of other services).
 func (k *S3Access) Select(obj storage.Object, key keypath.Info) (bool, string) {
@@ -59,7 +65,7 @@ func (k *S3Access) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 	}
 	idx := rec.Schema().FieldIndices("requestdatetime")
 	if k.ByDelivery || len(idx) == 0 {
-		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback, "")
+		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback)
 	}
 	times := rec.Column(idx[0]).(*array.String)
 	var bad error
@@ -73,7 +79,7 @@ func (k *S3Access) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 			return 0, false
 		}
 		return unixDay(t), true
-	}, fallback, hasFallback, "")
+	}, fallback, hasFallback)
 	if err != nil && bad != nil {
 		return nil, fmt.Errorf("%w (%v)", err, bad)
 	}

@@ -12,7 +12,7 @@ type Summary struct {
 	Kind   string `json:"kind"`
 	Input  string `json:"input"`
 	Output string `json:"output"`
-	Status string `json:"status"` // "ok" or "failed"
+	Status string `json:"status"` // StatusOK or StatusFailed
 	Error  string `json:"error,omitempty"`
 
 	ObjectsListed  int64            `json:"objects_listed"`
@@ -49,6 +49,22 @@ type Summary struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	MBPerSecond float64 `json:"mb_per_second"` // uncompressed input MB (10^6) per second
 }
+
+// Summary.Status values.
+const (
+	StatusOK     = "ok"
+	StatusFailed = "failed"
+)
+
+// Reasons the pipeline skips a listed object (keys of
+// Summary.ObjectsSkipped; kinds and sources add their own).
+const (
+	SkipOutsideItem = "outside the work item's key ranges"
+	SkipNoKeyDate   = "no date in key (--from/--to given)"
+	SkipOutsideDays = "key date outside --from/--to"
+	SkipEmpty       = "empty object"
+	SkipIncremental = "already converted (--incremental)"
+)
 
 // BadObject is an object that could not be read to the end.
 type BadObject struct {
@@ -144,6 +160,13 @@ func (t *tally) unitDone(r *unitResult) {
 	}
 	t.s.BadObjects = append(t.s.BadObjects, r.bad...)
 	t.timeFallbacks += r.partitionCounts.TimeFallbacks
+}
+
+// committed returns the objects and units committed so far.
+func (t *tally) committed() (objects, units int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.ObjectsRead, int64(t.s.Units)
 }
 
 func (t *tally) timeFallbackCount() int64 {

@@ -110,7 +110,7 @@ func (s selection) list(ctx context.Context, fn func(object) error) error {
 		}
 		done := s.done != nil && s.done(so)
 		if len(s.ranges) > 0 && !inRanges(s.ranges, so.Key) {
-			s.skip("outside the work item's key ranges")
+			s.skip(SkipOutsideItem)
 			return nil
 		}
 		o := object{Object: so, key: keypath.Parse(so.Key)}
@@ -121,20 +121,20 @@ func (s selection) list(ctx context.Context, fn func(object) error) error {
 		if !s.from.IsZero() || !s.to.IsZero() {
 			switch {
 			case !o.key.HasDate():
-				s.skip("no date in key (--from/--to given)")
+				s.skip(SkipNoKeyDate)
 				return nil
 			case !s.from.IsZero() && o.key.Date.Before(s.from),
 				!s.to.IsZero() && o.key.Date.After(s.to):
-				s.skip("key date outside --from/--to")
+				s.skip(SkipOutsideDays)
 				return nil
 			}
 		}
 		if so.Size == 0 {
-			s.skip("empty object")
+			s.skip(SkipEmpty)
 			return nil
 		}
 		if done {
-			s.skip("already converted (--incremental)")
+			s.skip(SkipIncremental)
 			return nil
 		}
 		return fn(o)

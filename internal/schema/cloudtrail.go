@@ -40,7 +40,7 @@ func ctStruct(name string, fields ...arrow.Field) arrow.Field {
 	return arrow.Field{Name: name, Type: arrow.StructOf(fields...), Nullable: true}
 }
 
-// cloudTrailFields is the documented cloudtrail_logs table (FORMATS.md §2.5,
+// cloudTrailFields is the documented cloudtrail_logs table (docs/formats.md §2.5,
 // manual-partitioning DDL) in its column order, followed by the lossless
 // column.
 var cloudTrailFields = []arrow.Field{
@@ -136,7 +136,7 @@ var cloudTrailOrder = func() map[string]int {
 }()
 
 // CloudTrailSchema is the Arrow schema of converted CloudTrail events: the
-// current documented Athena cloudtrail_logs table (FORMATS.md §2.5, the
+// current documented Athena cloudtrail_logs table (docs/formats.md §2.5, the
 // manual-partitioning DDL), column for column and in that order, with every
 // name lowercase down to nested struct fields, plus one last column,
 // unmappedfields. A table created with the documented DDL and STORED AS

@@ -10,7 +10,7 @@ import (
 )
 
 // cloudTrailDDLColumns is the column list of the documented Athena table
-// (FORMATS.md §2.5, manual partitioning), verbatim.
+// (docs/formats.md §2.5, manual partitioning), verbatim.
 const cloudTrailDDLColumns = `
 eventversion STRING,
 useridentity STRUCT<

@@ -4,6 +4,8 @@
 // with those DDLs reads convert's output unchanged.
 //
 // It does not parse input and does not write files: readers use it to resolve
-// a header into typed columns, and the writer uses it to order and merge the
-// columns of one output file.
+// a header into typed columns; the pipeline's kinds use its column order
+// (the writer merges and orders a file's columns with the kind's Order) and
+// its documented schemas (convert ddl, convert verify). The format facts it
+// follows are in docs/formats.md.
 package schema

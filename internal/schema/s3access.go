@@ -3,7 +3,7 @@ package schema
 import "github.com/apache/arrow-go/v18/arrow"
 
 // S3AccessColumns lists the columns of S3 server access logs in field order,
-// named as in AWS's current Athena table (FORMATS.md §3.3): the 26 fields of
+// named as in AWS's current Athena table (docs/formats.md §3.3): the 26 fields of
 // the 2023 format plus sourceregion. A log line carries them in this order;
 // lines of older formats end early and leave the later columns NULL.
 var S3AccessColumns = []string{

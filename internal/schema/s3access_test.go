@@ -8,7 +8,7 @@ import (
 )
 
 // TestS3AccessSchema pins the columns of AWS's current Athena table for
-// server access logs (FORMATS.md §3.3), in order, with their types.
+// server access logs (docs/formats.md §3.3), in order, with their types.
 func TestS3AccessSchema(t *testing.T) {
 	want := []struct{ name, typ string }{
 		{"bucketowner", "utf8"}, {"bucket_name", "utf8"}, {"requestdatetime", "utf8"}, {"remoteip", "utf8"},

@@ -29,7 +29,7 @@ var (
 	str arrow.DataType = arrow.BinaryTypes.String
 )
 
-// VPCFields lists every known field in documented order (FORMATS.md §1.2 and
+// VPCFields lists every known field in documented order (docs/formats.md §1.2 and
 // §1.3). Output columns are ordered by their position here.
 var VPCFields = []VPCField{
 	{"version", i32, 2},
@@ -95,7 +95,7 @@ var VPCFields = []VPCField{
 	{"packets-lost-mtu-exceeded", i64, 6},
 	{"packets-lost-ttl-expired", i64, 6},
 	// Newer fields whose version and Parquet type AWS has not published
-	// (FORMATS.md §1.2): kept as strings, the lossless choice.
+	// (docs/formats.md §1.2): kept as strings, the lossless choice.
 	{"resource-id", str, 9},
 	{"encryption-status", str, 10},
 	{"interface-type", str, 11},

@@ -32,6 +32,7 @@ import (
 func TestS3(t *testing.T) {
 	for _, scheme := range []string{"http", "https"} {
 		t.Run(scheme, func(t *testing.T) {
+			t.Parallel() // a server each
 			srv := s3test.Start(t, scheme == "https")
 			t.Run("ListPages", func(t *testing.T) { testS3ListPages(t, srv) })
 			t.Run("HiddenKeys", func(t *testing.T) { testS3HiddenKeys(t, srv) })
@@ -1094,6 +1095,7 @@ func TestS3FaultsLeaveNoUploads(t *testing.T) {
 	srv := s3test.Start(t, true)
 	for i, rate := range []float64{0.1, 0.3, 0.5} {
 		t.Run(fmt.Sprintf("rate=%.1f", rate), func(t *testing.T) {
+			t.Parallel() // a bucket each
 			bucket := fmt.Sprintf("faults%d", i)
 			faults := s3test.NewFaults(rate, uint64(i))
 			srv.CreateBucket(t, bucket)

@@ -210,8 +210,15 @@ func TestS3HangingServer(t *testing.T) {
 		require.Equal(t, sha256.Sum256(data), sum)
 	}
 
-	t.Run("list", func(t *testing.T) {
-		t.Parallel()
+	// The cases wait for timeouts, not for the CPU: all run at once,
+	// whatever -parallel says.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	goRun := func(name string, f func(t *testing.T)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.Run(name, f) }()
+	}
+	goRun("list", func(t *testing.T) {
 		c, p := client(t, &testHTTP{})
 		p.HangNext(1)
 		var keys []string
@@ -224,8 +231,7 @@ func TestS3HangingServer(t *testing.T) {
 		require.Equal(t, []string{"in/obj"}, keys)
 		require.Equal(t, 1, p.Held())
 	})
-	t.Run("get", func(t *testing.T) {
-		t.Parallel()
+	goRun("get", func(t *testing.T) {
 		c, p := client(t, &testHTTP{})
 		p.HangNext(1)
 		timed(t, func() error {
@@ -241,24 +247,21 @@ func TestS3HangingServer(t *testing.T) {
 		})
 		require.Equal(t, 1, p.Held())
 	})
-	t.Run("put", func(t *testing.T) {
-		t.Parallel()
+	goRun("put", func(t *testing.T) {
 		c, p := client(t, &testHTTP{})
 		p.HangNext(1)
 		timed(t, func() error { return write(c, "small", []byte("small")) })
 		require.Equal(t, 1, p.Held())
 		checkOut(t, "small", []byte("small"))
 	})
-	t.Run("multipart", func(t *testing.T) {
-		t.Parallel()
+	goRun("multipart", func(t *testing.T) {
 		c, p := client(t, &testHTTP{})
 		p.HangNext(1) // the CreateMultipartUpload
 		timed(t, func() error { return write(c, "multipart", body) })
 		require.Equal(t, 1, p.Held())
 		checkOut(t, "multipart", body)
 	})
-	t.Run("part stops", func(t *testing.T) {
-		t.Parallel()
+	goRun("part stops", func(t *testing.T) {
 		h := &testHTTP{}
 		var tries atomic.Int32
 		h.setIntercept(func(r *http.Request, _ aws.HTTPClient) (*http.Response, error, bool) {
@@ -275,8 +278,7 @@ func TestS3HangingServer(t *testing.T) {
 		require.Equal(t, int32(2), tries.Load(), "the stalled part is sent again")
 		checkOut(t, "stalled", body)
 	})
-	t.Run("complete", func(t *testing.T) {
-		t.Parallel()
+	goRun("complete", func(t *testing.T) {
 		h := &testHTTP{}
 		var once sync.Once
 		h.setIntercept(func(r *http.Request, _ aws.HTTPClient) (*http.Response, error, bool) {
@@ -304,6 +306,7 @@ func TestS3HangingServer(t *testing.T) {
 func TestS3ServerRestart(t *testing.T) {
 	for _, scheme := range []string{"http", "https"} {
 		t.Run(scheme, func(t *testing.T) {
+			t.Parallel() // a server each
 			srv := s3test.Start(t, scheme == "https")
 			srv.CreateBucket(t, "restart")
 			plain := srv.Client()

@@ -2,6 +2,7 @@ package writer
 
 import (
 	"io"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/s2"
@@ -38,6 +39,15 @@ func (f fastSnappy) NewWriterLevel(w io.Writer, _ int) (io.WriteCloser, error) {
 	return f.NewWriter(w), nil
 }
 
-// The registration replaces the codec for the whole process; it only changes
-// how pages are compressed, never what they decode to.
-func init() { compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{}) }
+var fastSnappyOnce sync.Once
+
+// UseFastSnappy makes fastSnappy arrow-go's Snappy codec for the whole
+// process. arrow-go has one codec registry per process, a map without a
+// lock, so call it before any Parquet is written or read: from an init, as
+// cmd/convert's main.go does (and the tests of packages that write Parquet,
+// so that they write what convert writes). Without it, Snappy pages are
+// compressed by arrow-go's own encoder: valid Snappy, other bytes. It changes
+// only how pages are compressed, never what they decode to.
+func UseFastSnappy() {
+	fastSnappyOnce.Do(func() { compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{}) })
+}

@@ -17,8 +17,6 @@ import (
 // PartitionedConfig configures a Partitioned writer.
 type PartitionedConfig struct {
 	Sink storage.Sink
-	// Prefix is prepended to every file path (may be empty).
-	Prefix string
 	// Stem names the files: <partition>/part-<Stem>-<nnnnn>.<codec>.parquet.
 	// Deterministic stems make reruns overwrite rather than duplicate.
 	Stem string
@@ -190,7 +188,7 @@ func (p *Partitioned) fileFor(ctx context.Context, partition string, sc *arrow.S
 	}
 	p.seq[partition] = n + 1
 	name := fmt.Sprintf("part-%s-%05d.%sparquet", p.cfg.Stem, n, codecSuffix(p.cfg.Compression))
-	rel := path.Join(p.cfg.Prefix, partition, name)
+	rel := path.Join(partition, name)
 	opts := p.cfg.Options
 	opts.DictionaryPageBytes = crowdedDictionaryBytes(opts.DictionaryPageBytes, p.lru.Len()+1)
 	opts.DataPageBytes = crowdedPageBytes(opts.pageBytes(), p.lru.Len()+1)

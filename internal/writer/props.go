@@ -198,7 +198,7 @@ func (o Options) pageBytes() int64 {
 }
 
 // NewWriterProperties is the one place where Parquet writer options are set,
-// chosen for Athena (FORMATS.md §5):
+// chosen for Athena (docs/formats.md §5):
 //   - data page V1 (not every engine reads V2 pages);
 //   - dictionary encoding, except where Options.Encodings says otherwise and
 //     for the string leaves of lists and maps (repeatedStringLeaves);

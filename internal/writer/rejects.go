@@ -33,13 +33,12 @@ type rejectLine struct {
 // Rejects writes rejected lines to one gzip JSON-lines file, created on the
 // first reject. Like Parquet files, it is visible only after Commit.
 type Rejects struct {
-	sink  storage.Sink
-	rel   string
-	out   storage.File
-	bw    *bufio.Writer
-	gz    *gzip.Writer
-	enc   *json.Encoder
-	count int64
+	sink storage.Sink
+	rel  string
+	out  storage.File
+	bw   *bufio.Writer
+	gz   *gzip.Writer
+	enc  *json.Encoder
 }
 
 // NewRejects prepares a rejects file at rel (relative to the output root).
@@ -69,12 +68,8 @@ func (r *Rejects) Add(ctx context.Context, rj reader.Reject) error {
 	if err := r.enc.Encode(line); err != nil {
 		return fmt.Errorf("writing rejects file: %w", err)
 	}
-	r.count++
 	return nil
 }
-
-// Count returns the rejects written.
-func (r *Rejects) Count() int64 { return r.count }
 
 // Path returns the file's path, or "" if there were no rejects.
 func (r *Rejects) Path() string {

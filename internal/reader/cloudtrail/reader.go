@@ -23,7 +23,7 @@ const (
 	// DefaultChunkRows is the number of rows in a full record batch.
 	DefaultChunkRows = 8 << 10
 	// DefaultMaxRecordBytes bounds one record. CloudTrail caps
-	// requestParameters and responseElements at 100 KB each (FORMATS.md
+	// requestParameters and responseElements at 100 KB each (docs/formats.md
 	// §2.3), so a real record is far smaller; a larger one is rejected.
 	DefaultMaxRecordBytes = 16 << 20
 	// DefaultMaxDepth bounds the nesting depth of a record.

@@ -29,7 +29,7 @@ type mapValue struct {
 // compact JSON value.
 type member struct{ key, raw []byte }
 
-// digestKeys are the top-level keys of a CloudTrail-Digest file (FORMATS.md
+// digestKeys are the top-level keys of a CloudTrail-Digest file (docs/formats.md
 // §2.2); an object with one of them and no event field is a digest.
 var digestKeys = map[string]bool{
 	"digestStartTime": true, "digestEndTime": true, "digestS3Bucket": true, "digestS3Object": true,

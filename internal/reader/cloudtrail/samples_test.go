@@ -8,11 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/reader"
+	"convert/internal/testenv"
 )
-
-// samplesDir holds third-party sample logs (see its INDEX.md). They are read
-// in place, never copied into the project.
-var samplesDir = filepath.Join("..", "..", "..", "..", "shared", "samples", "cloudtrail")
 
 // sampleEvents is the event count of each sample file, from INDEX.md; -1
 // marks a digest file.
@@ -51,9 +48,8 @@ var sampleEvents = map[string]int64{
 // TestSamples reads every sample file: each yields its documented number of
 // events as rows, with nothing rejected, and digests are flagged.
 func TestSamples(t *testing.T) {
-	if _, err := os.Stat(samplesDir); err != nil {
-		t.Skipf("samples not available: %v", err)
-	}
+	// Third-party sample logs (see their INDEX.md), read in place.
+	samplesDir := testenv.SamplesDir(t, "cloudtrail")
 	files, err := filepath.Glob(filepath.Join(samplesDir, "*"))
 	require.NoError(t, err)
 	derived, err := filepath.Glob(filepath.Join(samplesDir, "derived", "*"))

@@ -20,11 +20,5 @@ func TestBatchWithoutTextHasValueBytes(t *testing.T) {
 	rd, err := NewReader(strings.NewReader(in), Config{Object: "o", Mem: mem})
 	require.NoError(t, err)
 	defer rd.Release()
-	rows := 0
-	for rd.Next() {
-		parquettest.RequireValueBytes(t, rd.RecordBatch())
-		rows += int(rd.RecordBatch().NumRows())
-	}
-	require.NoError(t, rd.Err())
-	require.Equal(t, 3, rows)
+	require.Equal(t, 3, parquettest.RequireReaderValueBytes(t, rd, nil))
 }

@@ -9,7 +9,7 @@
 // the pipeline's per-kind reader needs besides array.RecordReader: Counts and
 // Warnings.
 //
-// Rules, from FORMATS.md §3:
+// Rules, from docs/formats.md §3:
 //   - "-" is NULL in every column, quoted ("-") or not, bigint columns too.
 //   - The time is kept exactly as written inside the brackets.
 //   - Surrounding quotes are removed; quotes inside a value are kept. AWS does

@@ -3,6 +3,7 @@ package s3access
 import (
 	"bufio"
 	"bytes"
+	"convert/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +22,10 @@ func fuzzSeeds(f *testing.F) []string {
 		seeds = append(seeds, l)
 	}
 	files := []string{simpleLog, dateBasedLog}
-	if m, err := filepath.Glob(filepath.Join(samplesDir, "*.log")); err == nil {
-		files = append(files, m...)
+	if dir := testenv.SamplesSeedDir(f, "s3access"); dir != "" {
+		if m, err := filepath.Glob(filepath.Join(dir, "*.log")); err == nil {
+			files = append(files, m...)
+		}
 	}
 	for _, name := range files {
 		fh, err := os.Open(name)

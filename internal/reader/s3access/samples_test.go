@@ -10,21 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/reader"
+	"convert/internal/testenv"
 )
-
-// samplesDir holds third-party sample logs (see its INDEX.md). They are read
-// in place, never copied into the project.
-const samplesDir = "../../../../shared/samples/s3access"
 
 // TestSamples parses every third-party sample with the record counts
 // INDEX.md gives and checks values against INDEX.md and the upstream
 // expectations (elastic beats test.log-expected.json, OpenTelemetry
 // *_expected.yaml).
 func TestSamples(t *testing.T) {
+	// Third-party sample logs (see their INDEX.md), read in place.
+	samplesDir := testenv.SamplesDir(t, "s3access")
 	entries, err := os.ReadDir(samplesDir)
-	if os.IsNotExist(err) {
-		t.Skip("no samples at " + samplesDir)
-	}
 	require.NoError(t, err)
 
 	type sample struct {

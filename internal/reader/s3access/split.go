@@ -49,7 +49,7 @@ type fields struct {
 // that the request-URI, referrer and user agent may be quoted; the quotes are
 // removed from the value.
 //
-// AWS writes quotes inside those values unescaped (FORMATS.md §3.2), so a
+// AWS writes quotes inside those values unescaped (docs/formats.md §3.2), so a
 // quoted field cannot simply end at the next '"'. It ends at a '"' followed by
 // a space or the end of the line, chosen so that the rest of the line still
 // tokenizes:

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
@@ -19,14 +20,9 @@ func TestBatchWithoutTextHasValueBytes(t *testing.T) {
 	rd, err := NewReader(strings.NewReader(strings.Repeat(line, 3)), Config{Object: "o", Mem: mem})
 	require.NoError(t, err)
 	defer rd.Release()
-	rows := 0
-	for rd.Next() {
-		rec := rd.RecordBatch()
-		parquettest.RequireValueBytes(t, rec)
+	rows := parquettest.RequireReaderValueBytes(t, rd, func(rec arrow.RecordBatch) {
 		ref := rec.Column(rec.Schema().FieldIndices("referrer")[0])
 		require.Equal(t, 0, ref.NullN(), "\"\" is a value, not NULL")
-		rows += int(rec.NumRows())
-	}
-	require.NoError(t, rd.Err())
+	})
 	require.Equal(t, 3, rows)
 }

@@ -260,7 +260,7 @@ func (rd *Reader) Err() error { return rd.err }
 // Retain increases the reference count.
 func (rd *Reader) Retain() { rd.refs.Add(1) }
 
-// Release decreases the reference count and frees the batch and builder at zero.
+// Release decreases the reference count and frees the current batch at zero.
 func (rd *Reader) Release() {
 	if rd.refs.Add(-1) != 0 {
 		return

@@ -2,10 +2,10 @@ package pipeline
 
 import "strings"
 
-// SampleFlowLogFields gives the field lists of the headerless third-party
-// samples in ../shared/samples/vpcflow, as INDEX.md documents them. It is used
-// by the conformance run and its test.
-func SampleFlowLogFields() map[string][]string {
+// sampleFlowLogFields gives the field lists of the headerless third-party
+// samples in ../shared/samples/vpcflow, as INDEX.md documents them (for
+// TestSamples).
+func sampleFlowLogFields() map[string][]string {
 	v2 := strings.Fields("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
 	v5 := append(append([]string(nil), v2...), strings.Fields("vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path")...)
 	ecs := append(append([]string(nil), v5...), strings.Fields("ecs-cluster-arn ecs-cluster-name ecs-container-instance-arn ecs-container-instance-id ecs-container-id ecs-second-container-id ecs-service-name ecs-task-definition-arn ecs-task-arn ecs-task-id")...)

@@ -1,0 +1,4 @@
+package writer
+
+// The tests write what convert writes.
+func init() { UseFastSnappy() }
