@@ -30,6 +30,9 @@ type FlowLogs struct {
 	// Classifier, when set, appends the classification columns
 	// (schema.VPCClassFields) to every batch (--classify).
 	Classifier *classify.Classifier
+	// Parquet configures the reading of objects AWS delivered as Parquet
+	// (see flowlogs_parquet.go).
+	Parquet vpcflow.SpillConfig
 }
 
 // startWindow is how far, in days, a record's start may lie before or after
@@ -41,19 +44,25 @@ const startWindowBefore, startWindowAfter = 7, 1
 func (k *FlowLogs) Name() string { return "flowlogs" }
 
 // Select implements Kind: every object is input, except other services' logs
-// that happen to sit under AWSLogs/ beside the flow logs.
+// that happen to sit under AWSLogs/ beside the flow logs. Parquet objects are
+// input too: NewReader tells them by their content.
 func (k *FlowLogs) Select(obj storage.Object, key keypath.Info) (bool, string) {
 	if key.Service != "" && !strings.EqualFold(key.Service, "vpcflowlogs") {
 		return false, "not a flow-log key (service " + key.Service + ")"
 	}
-	if strings.HasSuffix(obj.Key, ".parquet") {
-		return false, "Parquet object"
-	}
 	return true, ""
 }
 
-// NewReader implements Kind.
+// NewReader implements Kind: text, or Parquet when the content starts with
+// the Parquet magic bytes.
 func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
+	r, parquet, err := sniffParquet(r, src.Object.Key)
+	if err != nil {
+		return nil, err
+	}
+	if parquet {
+		return k.newParquetReader(r, src)
+	}
 	rd, err := vpcflow.NewReader(r, vpcflow.Config{
 		Object:       src.Object.Key,
 		Fields:       k.Fields,
@@ -70,10 +79,15 @@ func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
 		return nil, fmt.Errorf("%s: %w: the format has no start field and the key no date; give --partition-date YYYY-MM-DD",
 			src.Object.Key, ErrNoPartitionDate)
 	}
+	return k.classified(flowReader{rd}, src), nil
+}
+
+// classified adds the classification columns to rd's batches with --classify.
+func (k *FlowLogs) classified(rd Reader, src ObjectSource) Reader {
 	if k.Classifier != nil {
-		return &classifiedReader{flowReader: flowReader{rd}, classifier: k.Classifier, object: src.Object.Key}, nil
+		return &classifiedReader{Reader: rd, classifier: k.Classifier, object: src.Object.Key}
 	}
-	return flowReader{rd}, nil
+	return rd
 }
 
 type flowReader struct{ *vpcflow.Reader }
@@ -81,7 +95,7 @@ type flowReader struct{ *vpcflow.Reader }
 // classifiedReader is a flow-log reader whose batches carry the
 // classification columns. Its batch is valid until the next call to Next.
 type classifiedReader struct {
-	flowReader
+	Reader
 	classifier *classify.Classifier
 	object     string
 	rec        arrow.RecordBatch
@@ -93,10 +107,10 @@ func (r *classifiedReader) Next() bool {
 		r.rec.Release()
 		r.rec = nil
 	}
-	if r.err != nil || !r.flowReader.Next() {
+	if r.err != nil || !r.Reader.Next() {
 		return false
 	}
-	r.rec, r.err = r.classifier.AppendColumns(r.flowReader.RecordBatch())
+	r.rec, r.err = r.classifier.AppendColumns(r.Reader.RecordBatch())
 	return r.err == nil
 }
 
@@ -106,14 +120,14 @@ func (r *classifiedReader) RecordBatch() arrow.RecordBatch { return r.rec }
 func (r *classifiedReader) Record() arrow.RecordBatch { return r.rec }
 
 func (r *classifiedReader) Schema() *arrow.Schema {
-	return schema.WithVPCClassification(r.flowReader.Schema())
+	return schema.WithVPCClassification(r.Reader.Schema())
 }
 
 func (r *classifiedReader) Err() error {
 	if r.err != nil {
 		return fmt.Errorf("%s: %w", r.object, r.err)
 	}
-	return r.flowReader.Err()
+	return r.Reader.Err()
 }
 
 func (r *classifiedReader) Release() {
@@ -121,7 +135,7 @@ func (r *classifiedReader) Release() {
 		r.rec.Release()
 		r.rec = nil
 	}
-	r.flowReader.Release()
+	r.Reader.Release()
 }
 
 func (r flowReader) Counts() (int64, int64) {
