@@ -44,16 +44,23 @@
 //
 // # Concurrency and memory
 //
-// Objects are decoded by Config.Workers goroutines. Each object streams its
-// batches through a small channel to the unit that owns it, and a unit reads
-// its objects strictly in order, so the rows of every file are deterministic
-// however the decoding was scheduled. Units run Config.Workers at a time; the
-// first unfinished units are always the active ones, which rules out deadlock
-// between decoders waiting on full channels and units waiting on objects.
-// Memory is bounded by the channel capacities, the batch size, the open-file
-// cap and the row-group Budget (each running unit has its own share, so that
-// the bytes of its files do not depend on other units' timing), never by the
-// size of the input.
+// A dispatcher lists the input and cuts it into units, in listing order;
+// Config.Workers units run at once. A running unit has two goroutines: one
+// decodes its objects strictly one after the other and streams their
+// batches and rejects through a small channel (unitQueue messages) to the
+// other, which partitions and writes them, so decoding overlaps with
+// encoding and the rows of every file are in a deterministic order however
+// the units were scheduled. Nothing is shared between units but the
+// run-wide byte gate (inFlightBytes of decoded batches waiting to be
+// written) and the counters. Memory is bounded by the gate, the batch size,
+// the open-file cap and the row-group Budget (each running unit has its own
+// share, so that the bytes of its files do not depend on other units'
+// timing), never by the size of the input.
+//
+// The code follows these seams: units.go (selection, listing, units),
+// decode.go (an object's reader to messages), unitwriter.go (messages to a
+// unit's partitioned files), commit.go and ledger.go (the commit protocol and
+// the ledger), progress.go, and run.go, which ties them together.
 //
 // # Bad objects
 //

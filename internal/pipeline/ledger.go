@@ -80,22 +80,59 @@ func (u *UnitRecord) paths() []string {
 func unitsDir(kind string) string   { return path.Join(LedgerDir, kind, "units") }
 func pendingDir(kind string) string { return path.Join(LedgerDir, kind, "pending") }
 
-func unitPath(kind, group, id string) string { return path.Join(unitsDir(kind), group, id+".json") }
-func pendingPath(kind, id string) string     { return path.Join(pendingDir(kind), id+".json") }
+// recordKind says what a file under LedgerDir is.
+type recordKind int
 
-// ledger is the part of the output's ledger a run can touch: while the run
-// holds its lease, no other run changes it.
+const (
+	notARecord    recordKind = iota
+	unitRecord               // LedgerDir/<kind>/units/<group>/<id>.json
+	pendingRecord            // LedgerDir/<kind>/pending/<id>.json
+)
+
+// parseRecordPath reports what the output file at key is in the ledger's
+// layout, and the kind whose ledger it belongs to.
+func parseRecordPath(key string) (kind string, rk recordKind) {
+	if !strings.HasSuffix(key, ".json") {
+		return "", notARecord
+	}
+	parts := strings.Split(key, "/")
+	switch {
+	case parts[0] != LedgerDir || len(parts) < 4:
+		return "", notARecord
+	case len(parts) == 5 && parts[2] == "units":
+		return parts[1], unitRecord
+	case len(parts) == 4 && parts[2] == "pending":
+		return parts[1], pendingRecord
+	}
+	return "", notARecord
+}
+
+// ledger is one kind's ledger in an output, as far as it was loaded: for a
+// run, the part the run can touch (while the run holds its lease, no other
+// run changes it).
 type ledger struct {
+	sink    storage.Sink
+	kind    string
 	units   map[string]*UnitRecord   // committed units in scope, by id
 	byKey   map[string][]*UnitRecord // object key → the committed units holding its rows
 	pending map[string]*UnitRecord   // pending records in scope, by id
 }
 
+func newLedger(sink storage.Sink, kind string) *ledger {
+	return &ledger{sink: sink, kind: kind,
+		units: map[string]*UnitRecord{}, byKey: map[string][]*UnitRecord{}, pending: map[string]*UnitRecord{}}
+}
+
+func (l *ledger) unitPath(u *UnitRecord) string {
+	return path.Join(unitsDir(l.kind), u.Group, u.ID+".json")
+}
+func (l *ledger) pendingPath(id string) string { return path.Join(pendingDir(l.kind), id+".json") }
+
 // loadLedger reads the committed units of the days from..to (all days when
 // both are zero) and every pending record. canonical, if set, maps object
 // keys as recorded to the form the source lists them in.
 func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to time.Time, canonical func(string) string) (*ledger, error) {
-	l := &ledger{units: map[string]*UnitRecord{}, byKey: map[string][]*UnitRecord{}, pending: map[string]*UnitRecord{}}
+	l := newLedger(sink, kind)
 	var dirs []string
 	if from.IsZero() && to.IsZero() {
 		dirs = []string{unitsDir(kind)}
@@ -150,6 +187,53 @@ func loadLedger(ctx context.Context, sink storage.Sink, kind string, from, to ti
 		l.pending[u.ID] = u
 	}
 	return l, nil
+}
+
+// writePending writes the pending record of a unit about to be committed.
+func (l *ledger) writePending(ctx context.Context, rec *UnitRecord) error {
+	if err := l.write(ctx, l.pendingPath(rec.ID), rec); err != nil {
+		return fmt.Errorf("writing the pending record of unit %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// writeCommitted writes the ledger record of a unit: its commit point.
+func (l *ledger) writeCommitted(ctx context.Context, rec *UnitRecord) error {
+	if err := l.write(ctx, l.unitPath(rec), rec); err != nil {
+		return fmt.Errorf("writing the ledger record of unit %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// removePending deletes a unit's pending record: its commit is finished.
+func (l *ledger) removePending(ctx context.Context, id string) error {
+	if err := l.sink.Remove(ctx, l.pendingPath(id)); err != nil {
+		return fmt.Errorf("removing the pending record of unit %s: %w", id, err)
+	}
+	return nil
+}
+
+// undoPending removes the files a pending record names, then the record: a
+// unit whose commit never reached its ledger record.
+func (l *ledger) undoPending(ctx context.Context, p *UnitRecord) error {
+	if err := l.removeFiles(ctx, p.paths()); err != nil {
+		return err
+	}
+	if err := l.sink.Remove(ctx, l.pendingPath(p.ID)); err != nil {
+		return err
+	}
+	delete(l.pending, p.ID)
+	return nil
+}
+
+// takeBack undoes a commit that failed after publishing: the ledger record
+// first (its write may have succeeded with the answer lost), then the
+// files, then the pending record. It stops at the first step that fails;
+// the pending record then makes the next run finish the job.
+func (l *ledger) takeBack(ctx context.Context, rec *UnitRecord) {
+	if l.sink.Remove(ctx, l.unitPath(rec)) == nil && l.removeFiles(ctx, rec.paths()) == nil {
+		_ = l.sink.Remove(ctx, l.pendingPath(rec.ID))
+	}
 }
 
 // add records a committed unit, replacing an earlier version of it.
@@ -230,13 +314,13 @@ func (l *ledger) retired() []*UnitRecord {
 
 // removeUnit deletes a committed unit: its files first, then its record, so
 // that an interruption leaves a record to finish the removal from.
-func (l *ledger) removeUnit(ctx context.Context, sink storage.Sink, kind string, u *UnitRecord) error {
-	err := removeAll(ctx, sink, u.paths())
+func (l *ledger) removeUnit(ctx context.Context, u *UnitRecord) error {
+	err := l.removeFiles(ctx, u.paths())
 	if err == nil {
-		err = sink.Remove(ctx, unitPath(kind, u.Group, u.ID))
+		err = l.sink.Remove(ctx, l.unitPath(u))
 	}
 	if err == nil {
-		err = sink.Remove(ctx, pendingPath(kind, u.ID))
+		err = l.sink.Remove(ctx, l.pendingPath(u.ID))
 	}
 	if err != nil {
 		return fmt.Errorf("removing unit %s: %w", u.ID, err)
@@ -304,13 +388,13 @@ func readRecords(ctx context.Context, sink storage.Sink, paths []string) ([]*Uni
 	return out, errors.Join(errs...)
 }
 
-// writeRecord writes a ledger or pending record atomically.
-func writeRecord(ctx context.Context, sink storage.Sink, rel string, u *UnitRecord) error {
+// write writes a ledger or pending record atomically.
+func (l *ledger) write(ctx context.Context, rel string, u *UnitRecord) error {
 	data, err := json.Marshal(u)
 	if err != nil {
 		return err
 	}
-	f, err := sink.Create(ctx, rel)
+	f, err := l.sink.Create(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -321,11 +405,11 @@ func writeRecord(ctx context.Context, sink storage.Sink, rel string, u *UnitReco
 	return f.Commit()
 }
 
-// removeAll deletes output files; missing ones are not an error.
-func removeAll(ctx context.Context, sink storage.Sink, paths []string) error {
+// removeFiles deletes output files; missing ones are not an error.
+func (l *ledger) removeFiles(ctx context.Context, paths []string) error {
 	var errs []error
 	for _, p := range paths {
-		if err := sink.Remove(ctx, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := l.sink.Remove(ctx, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing %s: %w", p, err))
 		}
 	}

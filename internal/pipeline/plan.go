@@ -71,7 +71,6 @@ func Plan(ctx context.Context, cfg PlanConfig) ([]Item, error) {
 	if rc.UnitBytes <= 0 {
 		rc.UnitBytes = DefaultUnitBytes
 	}
-	r := &runner{cfg: rc, tally: newTally(rc.Kind.Name(), rc.Source.String(), "")}
 	var items []Item
 	var cur *Item
 	var prevKey, curGroup string
@@ -82,9 +81,9 @@ func Plan(ctx context.Context, cfg PlanConfig) ([]Item, error) {
 		cur = &items[len(items)-1]
 		curRange = nil
 	}
-	err := r.listInput(ctx, func(o object) error {
+	err := selectionOf(rc, nil).list(ctx, func(o object) error {
 		prefix := longestPrefix(cfg.Prefixes, o.Key)
-		group := o.key.Org + "/" + o.key.Account + "/" + o.key.Region + "/" + o.key.Date.Format("2006-01-02")
+		group := o.unitGroup()
 		if cur == nil || (cur.Bytes >= cfg.TargetBytes && group != curGroup) || cur.Bytes+o.Size > 2*cfg.TargetBytes {
 			newItem()
 		}

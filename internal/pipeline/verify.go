@@ -74,13 +74,12 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	var ledgerPaths, pendingPaths []string
 	present := map[string]int64{}
 	err := sink.List(ctx, "", func(o storage.Object) error {
-		switch {
-		case strings.HasPrefix(o.Key, LedgerDir+"/"):
-			if strings.Contains(o.Key, "/units/") && strings.HasSuffix(o.Key, ".json") {
-				ledgerPaths = append(ledgerPaths, o.Key)
-			} else if strings.Contains(o.Key, "/pending/") && strings.HasSuffix(o.Key, ".json") {
-				pendingPaths = append(pendingPaths, o.Key)
-			}
+		switch _, rk := parseRecordPath(o.Key); {
+		case rk == unitRecord:
+			ledgerPaths = append(ledgerPaths, o.Key)
+		case rk == pendingRecord:
+			pendingPaths = append(pendingPaths, o.Key)
+		case strings.HasPrefix(o.Key, LedgerDir+"/"): // leases
 		case strings.HasSuffix(o.Key, ".parquet"), strings.HasPrefix(o.Key, writer.RejectsDir+"/"):
 			present[o.Key] = o.Size
 		}
@@ -105,7 +104,7 @@ func Verify(ctx context.Context, sink storage.Sink) (VerifyReport, error) {
 	for _, u := range units {
 		l := byKind[u.Kind]
 		if l == nil {
-			l = &ledger{units: map[string]*UnitRecord{}, byKey: map[string][]*UnitRecord{}}
+			l = newLedger(sink, u.Kind)
 			byKind[u.Kind] = l
 		}
 		l.add(u)
