@@ -75,6 +75,19 @@ func compactKinds() []Kind {
 	return []Kind{&compactFlowLogs{}, &CloudTrail{}, &S3Access{}}
 }
 
+// CompactKind returns the Kind compaction writes a kind's files with, by
+// its name.
+func CompactKind(name string) (Kind, error) {
+	var names []string
+	for _, k := range compactKinds() {
+		if k.Name() == name {
+			return k, nil
+		}
+		names = append(names, k.Name())
+	}
+	return nil, fmt.Errorf("unknown kind %q (want one of %v)", name, names)
+}
+
 type compactFlowLogs struct{ FlowLogs }
 
 func (*compactFlowLogs) Order(fields []arrow.Field) []arrow.Field {
