@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -296,4 +297,66 @@ func TestCompactS3(t *testing.T) {
 	_, _, filesAfter := treeDigestRows(t, after)
 	require.Less(t, filesAfter, filesBefore)
 	require.Equal(t, seedQuery(t, before), seedQuery(t, after))
+}
+
+// rowSet is every row of the tree as sorted JSON with its partition: equal
+// sets mean the same rows, each as often.
+func rowSet(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range readTree(t, dir) {
+		js, err := json.Marshal(r)
+		require.NoError(t, err)
+		out = append(out, string(js))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CloudTrail (nested columns, account and region partitions) and S3 access
+// logs converted unit by unit compact to the same rows and rejects.
+func TestCompactCloudTrailAndS3Access(t *testing.T) {
+	ct := t.TempDir()
+	_, err := gen.GenerateCloudTrail(gen.CloudTrailConfig{Dir: ct, Bytes: 2 << 20, Files: 12, Days: 2, Seed: 4, Accounts: []string{"123456789012"}, Regions: []string{"cn-north-1"}})
+	require.NoError(t, err)
+	sa := t.TempDir()
+	_, err = gen.GenerateS3Access(gen.S3AccessConfig{Dir: sa, Bytes: 1 << 20, Files: 10, Days: 2, Seed: 4})
+	require.NoError(t, err)
+	out := t.TempDir()
+	for _, c := range []struct {
+		kind Kind
+		in   string
+	}{{&CloudTrail{}, ct}, {&S3Access{}, sa}, {&S3Access{}, "../../testdata/s3access"}} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		_, err := Run(context.Background(), Config{Kind: c.kind, Source: &storage.LocalSource{Root: c.in}, Sink: &storage.LocalSink{Root: out},
+			Workers: 2, UnitBytes: 1, MaxRejectRatio: -1, Mem: mem})
+		require.NoError(t, err)
+		mem.AssertSize(t, 0)
+	}
+	want := rowSet(t, out)
+	rejectsBefore := 0
+	for _, f := range parquettest.Files(t, out, ".jsonl.gz") {
+		rejectsBefore += len(readRejects(t, filepath.Join(out, f)))
+	}
+	require.Positive(t, rejectsBefore)
+
+	s, err := compactInto(t, &storage.LocalSink{Root: out}, nil)
+	require.NoError(t, err)
+	kinds := map[string]bool{}
+	for _, p := range s.Partitions {
+		kinds[strings.Split(p, "/")[0]] = true
+	}
+	require.Equal(t, map[string]bool{"cloudtrail": true, "s3access": true}, kinds, "%+v", s)
+	require.Less(t, s.FilesAfter, s.FilesBefore)
+	require.Equal(t, want, rowSet(t, out))
+	verifyOK(t, out)
+	for _, f := range s.OutputFiles {
+		parquettest.CheckStatistics(t, filepath.Join(out, f.Path))
+	}
+	rejectsAfter := 0
+	rejectFiles := parquettest.Files(t, out, ".jsonl.gz")
+	for _, f := range rejectFiles {
+		rejectsAfter += len(readRejects(t, filepath.Join(out, f)))
+	}
+	require.Equal(t, rejectsBefore, rejectsAfter, "rejects files are carried over")
 }
