@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"convert/internal/pipeline"
 	"convert/internal/storage"
@@ -40,6 +41,8 @@ func compactCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	compression := fs.String("compression", "snappy", "Parquet codec of the new files: snappy, zstd, gzip or none")
 	var profile profileFlag
 	registerParquetProfile(fs, &profile)
+	memoryLimit := byteSize(384 << 20)
+	fs.Var(&memoryLimit, "memory-limit", "soft memory limit for the Go runtime (0: none)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	var s3 s3Flags
 	s3.register(fs)
@@ -59,6 +62,9 @@ func compactCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageExit(stderr, "compact", &usageError{msg: "--compression: " + err.Error(), flags: true})
 	}
 	log := newLogger(stderr, *logLevel)
+	if memoryLimit > 0 {
+		debug.SetMemoryLimit(int64(memoryLimit))
+	}
 	cfg := pipeline.CompactConfig{From: from.t, To: to.t, Log: log,
 		Writer: writer.Options{Compression: *compression, Profile: profile.p, TargetFileBytes: int64(target), RowGroupBytes: int64(rowGroup)}}
 	if *kind != "" {
