@@ -55,6 +55,10 @@ type CompactSummary struct {
 	Partitions      []string          `json:"partitions"` // rewritten, as kind/partition
 	OutputFiles     []writer.FileInfo `json:"output_files"`
 	Warnings        []string          `json:"warnings,omitempty"`
+	// CommitSeconds is the longest commit of a day: from its pending record
+	// to the removal of the units it replaced. Readers listing the tree in
+	// that window may see a row of that day twice (old and new files).
+	CommitSeconds float64 `json:"commit_seconds"`
 
 	WallSeconds float64 `json:"wall_seconds"`
 	MBPerSecond float64 `json:"mb_per_second"` // Parquet read, MB (10^6) per second
@@ -340,6 +344,7 @@ func (r *runner) compactGroup(ctx context.Context, group string, all []*UnitReco
 		}
 		return nil
 	}
+	commitStart := time.Now()
 	if err := r.commitUnit(context.WithoutCancel(ctx), rec, publish); err != nil {
 		abort()
 		if rejects != nil {
@@ -347,6 +352,7 @@ func (r *runner) compactGroup(ctx context.Context, group string, all []*UnitReco
 		}
 		return err
 	}
+	s.CommitSeconds = max(s.CommitSeconds, time.Since(commitStart).Seconds())
 	s.GroupsCompacted++
 	s.UnitsBefore += len(units)
 	s.UnitsAfter++
