@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/require"
 
+	"convert/internal/classify"
 	"convert/internal/gen"
 	"convert/internal/parquettest"
 	"convert/internal/s3test"
@@ -359,4 +361,33 @@ func TestCompactCloudTrailAndS3Access(t *testing.T) {
 		rejectsAfter += len(readRejects(t, filepath.Join(out, f)))
 	}
 	require.Equal(t, rejectsBefore, rejectsAfter, "rejects files are carried over")
+}
+
+// Classified flow logs (a dictionary column, classification columns last)
+// compact to the same rows, columns in the same order and the same types.
+func TestCompactClassifiedFlowLogs(t *testing.T) {
+	c, err := classify.New(classify.Config{VPCCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}})
+	require.NoError(t, err)
+	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: 6 * 40 << 10, Files: 6, Days: 1, Seed: 12})
+	in, out := t.TempDir(), t.TempDir()
+	for _, rel := range parquettest.Files(t, src, ".log.gz") {
+		require.NoError(t, os.MkdirAll(filepath.Join(in, filepath.Dir(rel)), 0o755))
+		require.NoError(t, os.Rename(filepath.Join(src, rel), filepath.Join(in, rel)))
+		_, err := runInto(t, in, out, &FlowLogs{Classifier: c}, incremental)
+		require.NoError(t, err)
+	}
+	want := rowSet(t, out)
+	verifyOK(t, out)
+	first := parquettest.Files(t, out, ".parquet")[0]
+	before := parquettest.Read(t, filepath.Join(out, first))
+
+	s, err := compactInto(t, &storage.LocalSink{Root: out}, nil)
+	require.NoError(t, err)
+	require.Equal(t, 6, s.UnitsBefore)
+	require.Equal(t, want, rowSet(t, out))
+	verifyOK(t, out)
+	for _, f := range s.OutputFiles {
+		got := parquettest.Read(t, filepath.Join(out, f.Path))
+		require.True(t, before.Schema.Equal(got.Schema), "before %s\nafter %s", before.Schema, got.Schema)
+	}
 }

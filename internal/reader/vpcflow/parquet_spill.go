@@ -16,7 +16,7 @@ import (
 const DefaultMaxParquetBytes = 1 << 30
 
 // ErrParquetTooLarge means a Parquet object is larger than the spill bound.
-var ErrParquetTooLarge = errors.New("Parquet object larger than the spill bound")
+var ErrParquetTooLarge = errors.New("parquet object larger than the spill bound")
 
 // SpillConfig says where and how much of a Parquet stream may be spilled.
 type SpillConfig struct {
