@@ -39,4 +39,7 @@ func TestCompactCommand(t *testing.T) {
 	require.Contains(t, stderr, "unknown kind")
 	code, _, _ = runCLI(t, "compact")
 	require.Equal(t, exitUsage, code)
+	code, stdout, _ = runCLI(t, "compact", "--out", t.TempDir())
+	require.Equal(t, exitFailed, code, "a tree without a ledger is an error, as for verify")
+	require.Contains(t, stdout, "no ledger")
 }

@@ -133,10 +133,22 @@ func Compact(ctx context.Context, cfg CompactConfig) (CompactSummary, error) {
 	start := time.Now()
 	s := CompactSummary{Output: cfg.Sink.String(), GroupsSkipped: map[string]int{}, Partitions: []string{}, OutputFiles: []writer.FileInfo{}}
 	var err error
+	found := false
 	for _, k := range cfg.Kinds {
+		var has bool
+		if has, err = hasLedger(ctx, cfg.Sink, k.Name()); err != nil || !has {
+			if err != nil {
+				break
+			}
+			continue
+		}
+		found = true
 		if err = compactKind(ctx, cfg, k, &s); err != nil {
 			break
 		}
+	}
+	if err == nil && !found {
+		err = fmt.Errorf("%w under %s (no %s/KIND/units/ records): a mistyped path, or nothing was converted there", ErrNoLedger, cfg.Sink, LedgerDir)
 	}
 	sort.Strings(s.Partitions)
 	s.WallSeconds = time.Since(start).Seconds()
@@ -156,10 +168,6 @@ func compactKind(ctx context.Context, cfg CompactConfig, k Kind, s *CompactSumma
 	rcfg.Writer.Encodings = k.Encodings()
 	r := &runner{cfg: rcfg, tally: newTally(k.Name(), "compact", cfg.Sink.String()),
 		redo: map[string]bool{}, seen: map[string]bool{}, produced: map[string]bool{}, reconverted: map[string]bool{}}
-	has, err := hasLedger(ctx, cfg.Sink, k.Name())
-	if err != nil || !has {
-		return err
-	}
 	l, err := acquireLease(ctx, cfg.Sink, k.Name(), "compact "+cfg.Sink.String(), Scope{From: cfg.From, To: cfg.To})
 	if err != nil {
 		return err

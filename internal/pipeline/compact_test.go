@@ -29,7 +29,13 @@ import (
 // hourly schedule does. It returns the input folder.
 func hourlyRuns(t *testing.T, out string, files int, seed int64) string {
 	t.Helper()
-	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: int64(files) * 40 << 10, Files: files, Days: 1, Seed: seed, CrossDay: 0.05})
+	return hourlyRunsOf(t, out, files, 12<<10, seed)
+}
+
+// hourlyRunsOf is hourlyRuns with objects of about perFile bytes of text.
+func hourlyRunsOf(t *testing.T, out string, files int, perFile, seed int64) string {
+	t.Helper()
+	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: int64(files) * perFile, Files: files, Days: 1, Seed: seed, CrossDay: 0.05})
 	in := t.TempDir()
 	rels := parquettest.Files(t, src, ".log.gz")
 	require.Len(t, rels, files)
@@ -175,7 +181,7 @@ func writeLateDay(t *testing.T, in string) {
 // once and verify clean.
 func TestCompactCrashEverywhere(t *testing.T) {
 	base := t.TempDir()
-	in := hourlyRuns(t, base, 6, 33)
+	in := hourlyRuns(t, base, 4, 33)
 	want := outputRows(t, base)
 	crashes := 0
 	for n := int64(1); ; n++ {
@@ -184,7 +190,7 @@ func TestCompactCrashEverywhere(t *testing.T) {
 		sink := rangeCrashSink{crashSink: &crashSink{Sink: local, n: n}, RangeReader: local}
 		_, err := compactInto(t, sink, nil)
 		if err == nil {
-			require.Greater(t, crashes, 10, "the compaction commits files and records and removes six units")
+			require.Greater(t, crashes, 10, "the compaction commits files and records and removes four units")
 			requireRows(t, want, outputRows(t, out))
 			verifyOK(t, out)
 			return
@@ -217,7 +223,7 @@ type rangeCrashSink struct {
 // target, a partition becomes several files, each near the target.
 func TestCompactUnionOfColumnsAndTarget(t *testing.T) {
 	out := t.TempDir()
-	in := hourlyRuns(t, out, 8, 41)
+	in := hourlyRunsOf(t, out, 8, 40<<10, 41)
 	writeLateDay(t, in) // a five-field format
 	_, err := runInto(t, in, out, &FlowLogs{}, incremental)
 	require.NoError(t, err)
@@ -274,7 +280,7 @@ func TestCompactS3(t *testing.T) {
 	require.NoError(t, err)
 	sink := func() storage.Sink { return &storage.S3Sink{Client: c, Bucket: "dst", Prefix: "table"} }
 
-	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: 6 * 40 << 10, Files: 6, Days: 1, Seed: 8})
+	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: 6 * 12 << 10, Files: 6, Days: 1, Seed: 8})
 	in := t.TempDir()
 	for _, rel := range parquettest.Files(t, src, ".log.gz") {
 		require.NoError(t, os.MkdirAll(filepath.Join(in, filepath.Dir(rel)), 0o755))
@@ -319,10 +325,10 @@ func rowSet(t *testing.T, dir string) []string {
 // logs converted unit by unit compact to the same rows and rejects.
 func TestCompactCloudTrailAndS3Access(t *testing.T) {
 	ct := t.TempDir()
-	_, err := gen.GenerateCloudTrail(gen.CloudTrailConfig{Dir: ct, Bytes: 2 << 20, Files: 12, Days: 2, Seed: 4, Accounts: []string{"123456789012"}, Regions: []string{"cn-north-1"}})
+	_, err := gen.GenerateCloudTrail(gen.CloudTrailConfig{Dir: ct, Bytes: 600 << 10, Files: 12, Days: 2, Seed: 4, Accounts: []string{"123456789012"}, Regions: []string{"cn-north-1"}})
 	require.NoError(t, err)
 	sa := t.TempDir()
-	_, err = gen.GenerateS3Access(gen.S3AccessConfig{Dir: sa, Bytes: 1 << 20, Files: 10, Days: 2, Seed: 4})
+	_, err = gen.GenerateS3Access(gen.S3AccessConfig{Dir: sa, Bytes: 300 << 10, Files: 10, Days: 2, Seed: 4})
 	require.NoError(t, err)
 	out := t.TempDir()
 	for _, c := range []struct {
@@ -368,7 +374,7 @@ func TestCompactCloudTrailAndS3Access(t *testing.T) {
 func TestCompactClassifiedFlowLogs(t *testing.T) {
 	c, err := classify.New(classify.Config{VPCCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}})
 	require.NoError(t, err)
-	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: 6 * 40 << 10, Files: 6, Days: 1, Seed: 12})
+	src, _ := genFlowTree(t, gen.FlowLogsConfig{Bytes: 6 * 12 << 10, Files: 6, Days: 1, Seed: 12})
 	in, out := t.TempDir(), t.TempDir()
 	for _, rel := range parquettest.Files(t, src, ".log.gz") {
 		require.NoError(t, os.MkdirAll(filepath.Join(in, filepath.Dir(rel)), 0o755))

@@ -66,7 +66,7 @@ func TestParquetFlowLogInput(t *testing.T) {
 		{"hive hourly, all Parquet", true, true, func(int) bool { return true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 3 << 20, Files: 6, Days: 2, Seed: 3, Hive: tc.hive, Fields: parquetTestFields})
+			in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 400 << 10, Files: 6, Days: 2, Seed: 3, Hive: tc.hive, Fields: parquetTestFields})
 			if tc.hourly {
 				hourly(t, in, tc.hive)
 			}
@@ -76,7 +76,7 @@ func TestParquetFlowLogInput(t *testing.T) {
 			require.Equal(t, st.Records, ts.RecordsWritten)
 
 			i := -1
-			converted := parquettest.AWSFlowLogParquetTree(t, in, 2000, func(string) bool { i++; return tc.pick(i) })
+			converted := parquettest.AWSFlowLogParquetTree(t, in, 200, func(string) bool { i++; return tc.pick(i) })
 			require.NotEmpty(t, converted)
 			out, s, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
 			require.NoError(t, err)
@@ -109,7 +109,7 @@ var parquetTestFields = []string{"version", "account-id", "interface-id", "srcad
 // object and row, counted in the balance, and a Parquet object that cannot
 // be read is a bad object like a damaged gzip file.
 func TestParquetFlowLogRejectsAndBadObjects(t *testing.T) {
-	in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 1 << 20, Files: 2, Seed: 5})
+	in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 200 << 10, Files: 2, Seed: 5})
 	parquettest.AWSFlowLogParquetTree(t, in, 1000, nil)
 	files := parquettest.Files(t, in, ".log.parquet")
 	require.Len(t, files, 2)
@@ -155,7 +155,7 @@ func TestParquetFlowLogRejectsAndBadObjects(t *testing.T) {
 
 // Parquet objects read from S3 (versitygw) convert like local ones.
 func TestParquetFlowLogInputS3(t *testing.T) {
-	in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 1 << 20, Files: 3, Seed: 9, Hive: true})
+	in, st := genFlowTree(t, gen.FlowLogsConfig{Bytes: 300 << 10, Files: 3, Seed: 9, Hive: true})
 	want := outputRows(t, func() string {
 		o, _, err := convertFlowLogs(t, in, &FlowLogs{}, nil)
 		require.NoError(t, err)
