@@ -45,10 +45,16 @@ func (k *FlowLogs) Name() string { return "flowlogs" }
 
 // Select implements Kind: every object is input, except other services' logs
 // that happen to sit under AWSLogs/ beside the flow logs. Parquet objects are
-// input too: NewReader tells them by their content.
+// input too (NewReader tells them by their content), but a .parquet key only
+// where AWS delivers flow logs (its key layouts or file names): elsewhere it
+// is likely a table someone made of them (this tool's output, a Glue job's),
+// whose rows would be converted a second time.
 func (k *FlowLogs) Select(obj storage.Object, key keypath.Info) (bool, string) {
 	if key.Service != "" && !strings.EqualFold(key.Service, "vpcflowlogs") {
 		return false, "not a flow-log key (service " + key.Service + ")"
+	}
+	if hasSuffixFold(obj.Key, ".parquet") && key.Service == "" {
+		return false, "Parquet object outside AWS's flow-log key layout"
 	}
 	return true, ""
 }

@@ -132,6 +132,14 @@ func TestParquetFlowLogRejectsAndBadObjects(t *testing.T) {
 	require.NoError(t, pqarrow.WriteTable(array.NewTableFromRecords(sc, []arrow.RecordBatch{rec}), f, 1024, nil, pqarrow.DefaultWriterProps())) // closes f
 	rec.Release()
 
+	// A Parquet table someone made (no AWS key layout, no AWS file name) is
+	// not input: its rows would be converted twice.
+	table := filepath.Join(in, "tables", "year=2025", "month=03", "day=01", "part-0.snappy.parquet")
+	require.NoError(t, os.MkdirAll(filepath.Dir(table), 0o755))
+	raw, err := os.ReadFile(filepath.Join(in, files[0]))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(table, raw, 0o644))
+
 	_, _, err = convertFlowLogs(t, in, &FlowLogs{}, nil)
 	require.ErrorContains(t, err, "junk.log.parquet")
 	require.ErrorContains(t, err, "corrupt object")
@@ -139,6 +147,7 @@ func TestParquetFlowLogRejectsAndBadObjects(t *testing.T) {
 	out, s, err := convertFlowLogs(t, in, &FlowLogs{}, func(c *Config) { c.SkipBadObjects = true })
 	require.NoError(t, err)
 	require.Len(t, s.BadObjects, 1)
+	require.Equal(t, int64(1), s.ObjectsSkipped["Parquet object outside AWS's flow-log key layout"])
 	require.Equal(t, st.Records+3, s.RecordsRead)
 	require.Equal(t, st.Records+2, s.RecordsWritten)
 	require.Equal(t, int64(1), s.RecordsRejected)
