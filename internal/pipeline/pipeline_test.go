@@ -432,6 +432,21 @@ func TestCancelledRunLeavesNothing(t *testing.T) {
 	mem.AssertSize(t, 0)
 }
 
+// TestCancelledRunSaysWhy stops a run before it starts, as a signal does
+// (a cancellation with a cause): the error carries the cause, whichever step
+// (here the lease) met the cancellation first.
+func TestCancelledRunSaysWhy(t *testing.T) {
+	why := errors.New("interrupted: received terminated")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(why)
+	out := t.TempDir()
+	s, err := Run(ctx, Config{Kind: &FlowLogs{}, Source: &storage.LocalSource{Root: testdataFlowLogs},
+		Sink: &storage.LocalSink{Root: out}, Workers: 1})
+	require.ErrorIs(t, err, why)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Contains(t, s.Error, "interrupted")
+}
+
 // TestSamples converts every flow-log sample in ../shared/samples/vpcflow
 // (third-party files, read in place) and checks the balance and the counts
 // INDEX.md gives. Headerless files get the field list INDEX.md names.

@@ -128,6 +128,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err == nil {
 		err = r.supersede(context.WithoutCancel(ctx))
 	}
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// Stopped from outside (a signal) at any step: say why, not only
+		// "context canceled".
+		err = fmt.Errorf("%w (%w)", context.Cause(ctx), err)
+	}
 	if err == nil {
 		r.reportGone()
 		if r.tally.listed() == 0 {
