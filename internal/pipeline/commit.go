@@ -47,7 +47,16 @@ func (r *runner) prepareLedger(ctx context.Context) error {
 		if !r.inScope(p) {
 			continue
 		}
-		if _, committed := led.units[id]; committed {
+		if u, committed := led.units[id]; committed {
+			if u.Compaction {
+				// Stopped after its commit point: only the pending
+				// record is left (retired() removed what it replaced).
+				if err := led.removePending(ctx, id); err != nil {
+					return err
+				}
+				delete(led.pending, id)
+				continue
+			}
 			r.redo[id] = true // an interrupted re-conversion: do it again
 			continue
 		}

@@ -70,4 +70,14 @@
 // A corrupt or truncated object fails the run, naming it. With
 // Config.SkipBadObjects the unit that held it is discarded and redone without
 // it, so none of its rows are written; it is listed in the summary.
+//
+// # Compaction
+//
+// Compact (compact.go, compact_read.go) rewrites the files of a key day's
+// committed units into as few files as its target size allows and commits
+// them through commitUnit as one unit marked Compaction, holding every object
+// of those units: its Supersedes retires them, so the protocol above keeps
+// every row once through any crash. Files are read by range and streamed row
+// group by row group. Flow logs that AWS delivered as Parquet are read by
+// flowlogs_parquet.go (vpcflow.ParquetReader over a spilled temporary file).
 package pipeline

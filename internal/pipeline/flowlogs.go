@@ -30,6 +30,9 @@ type FlowLogs struct {
 	// Classifier, when set, appends the classification columns
 	// (schema.VPCClassFields) to every batch (--classify).
 	Classifier *classify.Classifier
+	// Parquet configures the reading of objects AWS delivered as Parquet
+	// (see flowlogs_parquet.go).
+	Parquet vpcflow.SpillConfig
 }
 
 // startWindow is how far, in days, a record's start may lie before or after
@@ -46,23 +49,37 @@ func (k *FlowLogs) Name() string { return "flowlogs" }
 // Describe implements Kind.
 func (k *FlowLogs) Describe() Description {
 	return Description{Name: k.Name(), Title: "VPC Flow Logs", Table: "flow_logs_parquet", Resource: "FlowLogsTable",
-		Schema: schema.VPCFullSchema, Partitions: dayPartitionColumns, UndocumentedStrings: true, Service: flowLogsService}
+		Schema: schema.VPCFullSchema, Partitions: dayPartitionColumns, UndocumentedStrings: true, Service: flowLogsService,
+		// traffic_class is a dictionary, not an undocumented string field.
+		Optional: func() *arrow.Schema { return schema.WithVPCClassification(schema.VPCFullSchema()) }}
 }
 
 // Select implements Kind: every object is input, except other services' logs
-// that happen to sit under AWSLogs/ beside the flow logs.
+// that happen to sit under AWSLogs/ beside the flow logs. Parquet objects are
+// input too (NewReader tells them by their content), but a .parquet key only
+// where AWS delivers flow logs (its key layouts or file names): elsewhere it
+// is likely a table someone made of them (this tool's output, a Glue job's),
+// whose rows would be converted a second time.
 func (k *FlowLogs) Select(obj storage.Object, key keypath.Info) (bool, string) {
 	if key.Service != "" && !strings.EqualFold(key.Service, flowLogsService) {
 		return false, "not a flow-log key (service " + key.Service + ")"
 	}
-	if strings.HasSuffix(obj.Key, ".parquet") {
-		return false, "Parquet object"
+	if hasSuffixFold(obj.Key, ".parquet") && key.Service == "" {
+		return false, "Parquet object outside AWS's flow-log key layout"
 	}
 	return true, ""
 }
 
-// NewReader implements Kind.
+// NewReader implements Kind: text, or Parquet when the content starts with
+// the Parquet magic bytes.
 func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
+	r, parquet, err := sniffParquet(r, src.Object.Key)
+	if err != nil {
+		return nil, err
+	}
+	if parquet {
+		return k.newParquetReader(r, src)
+	}
 	rd, err := vpcflow.NewReader(r, vpcflow.Config{
 		Object:       src.Object.Key,
 		Fields:       k.Fields,
@@ -79,10 +96,15 @@ func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
 		return nil, fmt.Errorf("%s: %w: the format has no start field and the key no date; give --partition-date YYYY-MM-DD",
 			src.Object.Key, ErrNoPartitionDate)
 	}
+	return k.classified(flowReader{rd}, src), nil
+}
+
+// classified adds the classification columns to rd's batches with --classify.
+func (k *FlowLogs) classified(rd Reader, src ObjectSource) Reader {
 	if k.Classifier != nil {
-		return &classifiedReader{flowReader: flowReader{rd}, classifier: k.Classifier, object: src.Object.Key}, nil
+		return &classifiedReader{Reader: rd, classifier: k.Classifier, object: src.Object.Key}
 	}
-	return flowReader{rd}, nil
+	return rd
 }
 
 type flowReader struct{ *vpcflow.Reader }
@@ -90,7 +112,7 @@ type flowReader struct{ *vpcflow.Reader }
 // classifiedReader is a flow-log reader whose batches carry the
 // classification columns. Its batch is valid until the next call to Next.
 type classifiedReader struct {
-	flowReader
+	Reader
 	classifier *classify.Classifier
 	object     string
 	rec        arrow.RecordBatch
@@ -102,10 +124,10 @@ func (r *classifiedReader) Next() bool {
 		r.rec.Release()
 		r.rec = nil
 	}
-	if r.err != nil || !r.flowReader.Next() {
+	if r.err != nil || !r.Reader.Next() {
 		return false
 	}
-	r.rec, r.err = r.classifier.AppendColumns(r.flowReader.RecordBatch())
+	r.rec, r.err = r.classifier.AppendColumns(r.Reader.RecordBatch())
 	return r.err == nil
 }
 
@@ -115,14 +137,14 @@ func (r *classifiedReader) RecordBatch() arrow.RecordBatch { return r.rec }
 func (r *classifiedReader) Record() arrow.RecordBatch { return r.rec }
 
 func (r *classifiedReader) Schema() *arrow.Schema {
-	return schema.WithVPCClassification(r.flowReader.Schema())
+	return schema.WithVPCClassification(r.Reader.Schema())
 }
 
 func (r *classifiedReader) Err() error {
 	if r.err != nil {
 		return fmt.Errorf("%s: %w", r.object, r.err)
 	}
-	return r.flowReader.Err()
+	return r.Reader.Err()
 }
 
 func (r *classifiedReader) Release() {
@@ -130,7 +152,7 @@ func (r *classifiedReader) Release() {
 		r.rec.Release()
 		r.rec = nil
 	}
-	r.flowReader.Release()
+	r.Reader.Release()
 }
 
 func (r flowReader) Counts() (int64, int64) {

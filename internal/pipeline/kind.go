@@ -51,6 +51,9 @@ type Description struct {
 	// Schema is the documented schema: the columns of the DDL, and the
 	// columns Verify accepts.
 	Schema func() *arrow.Schema
+	// Optional, when set, is Schema with the columns an opt-in flag adds
+	// (flow logs' --classify); Verify accepts those too.
+	Optional func() *arrow.Schema
 	// Partitions are the Hive partition columns, in path order; Partition
 	// produces paths of this form.
 	Partitions []string

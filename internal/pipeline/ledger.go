@@ -51,6 +51,10 @@ type UnitRecord struct {
 	// (see ledger.finishSupersession), so a crash between the commit and
 	// their removal cannot leave rows twice.
 	Supersedes []string `json:"supersedes,omitempty"`
+	// Compaction marks a unit written by Compact: its id is never committed
+	// again, so a pending record beside its ledger record only means the
+	// commit stopped after its commit point (see prepareLedger).
+	Compaction bool `json:"compaction,omitempty"`
 }
 
 // supersedes reports whether u's commit retired old.

@@ -187,8 +187,8 @@ func (r *runner) inScope(u *UnitRecord) bool {
 }
 
 func estimatedCompressed(o storage.Object) int64 {
-	if hasSuffixFold(o.Key, ".gz") {
-		return o.Size
+	if hasSuffixFold(o.Key, ".gz") || hasSuffixFold(o.Key, ".parquet") {
+		return o.Size // compressed already (Parquet flow logs: GZIP inside)
 	}
 	return o.Size / plainTextRatio
 }

@@ -239,6 +239,9 @@ func checkColumns(kind string, sc *arrow.Schema) error {
 	}
 	d := k.Describe()
 	want := d.Schema()
+	if d.Optional != nil {
+		want = d.Optional()
+	}
 	for _, f := range sc.Fields() {
 		idx := want.FieldIndices(f.Name)
 		if len(idx) == 0 {
