@@ -28,10 +28,10 @@ import (
 // reference, and pages are finished only between writes, so that each
 // page's statistics are those of its rows.
 type dictColumn struct {
-	cw      file.ColumnChunkWriter // the chunk the state is for
-	memo    map[string]int32       // the chunk's dictionary: value → index
-	values  []string               // index → value
-	dense   bool                   // values only, for the rest of the chunk
+	cw     file.ColumnChunkWriter // the chunk the state is for
+	memo   map[string]int32       // the chunk's dictionary: value → index
+	values []string               // index → value
+	dense  bool                   // values only, for the rest of the chunk
 
 	trans  []int32  // batch number → dictionary index, where stamp == gen
 	stamp  []uint32 // per batch number
