@@ -62,7 +62,10 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	if d.cw == cw {
 		return
 	}
-	d.cw, d.dense = cw, false
+	// arrow-go judges after each write whether the dictionary pays (on
+	// uncompressed pages only); a value written alone would fail that
+	// test, so such columns are written as values, as before.
+	d.cw, d.dense = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path())
 	d.memo, d.values = map[string]int32{}, d.values[:0]
 	for i := range d.seen {
 		d.seen[i] = 0
@@ -100,12 +103,6 @@ func isDictEncoding(e parquet.Encoding) bool {
 // with the definition levels levels (nil for a required column).
 func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
-	if cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path()) {
-		// arrow-go judges after each write whether the dictionary pays
-		// (on uncompressed pages only); a value written alone would fail
-		// that test. Such columns are written as values, as before.
-		d.setDense()
-	}
 	enc, ok := d.encoder()
 	bs, statsOK := cw.PageStatistics().(*metadata.ByteArrayStatistics)
 	if !ok || (cw.PageStatistics() != nil && !statsOK) {
