@@ -21,19 +21,33 @@ import (
 // are too varied for a dictionary to pay).
 const MaxDictValues = 1 << 12
 
-// MaxDictValueBytes bounds the length of a numbered value: ids and names are
-// short, and a column with a longer value (a hostile or broken line) is not
-// numbered for the rest of the object, so a dictionary holds at most
-// MaxDictValues × MaxDictValueBytes bytes (256 KiB).
-const MaxDictValueBytes = 64
+// MaxDictValueBytes bounds the length of a numbered value, and
+// MaxDictBytes the values of one dictionary together: ids, names and user
+// agents are short, and a column with a longer value or too many bytes of
+// values (a hostile or broken line) is not numbered for the rest of the
+// object.
+const (
+	MaxDictValueBytes = 256
+	MaxDictBytes      = 256 << 10
+)
 
 // StringDict numbers the distinct values of one string column, in the order
 // they first appear, for up to MaxDictValues values.
 type StringDict struct {
 	m       map[string]int32
+	bytes   int    // of the values in m
 	last    []byte // the value numbered last, checked before the map
 	lastNum int32
 	full    bool
+}
+
+// Reset empties d for another object, keeping its memory.
+func (d *StringDict) Reset() {
+	if d.m == nil {
+		d.m = map[string]int32{}
+	}
+	clear(d.m)
+	d.bytes, d.last, d.full = 0, d.last[:0], false
 }
 
 // NewStringDict returns an empty StringDict.
@@ -50,12 +64,13 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 	}
 	k, ok := d.m[string(v)]
 	if !ok {
-		if len(d.m) >= MaxDictValues || len(v) > MaxDictValueBytes {
+		if len(d.m) >= MaxDictValues || len(v) > MaxDictValueBytes || d.bytes+len(v) > MaxDictBytes {
 			d.full, d.m = true, nil
 			return 0, false
 		}
 		k = int32(len(d.m))
 		d.m[string(v)] = k
+		d.bytes += len(v)
 	}
 	d.last, d.lastNum = append(d.last[:0], v...), k
 	return k, true
