@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -46,6 +47,8 @@ type dictColumn struct {
 type dictIndexer interface {
 	NumEntries() int
 	PutIndices(arrow.Array) error
+	DictEncodedSize() int
+	WriteDict(out []byte)
 	// AddRawSize and ObservedRawSize count the plain bytes of the values
 	// of the unfinished page, by which arrow-go sizes dictionary pages and
 	// judges whether the dictionary pays.
@@ -73,12 +76,48 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	d.seg = 0
 }
 
-// markDense records that cw gets values written by someone else: the
-// dictionary no longer mirrors arrow-go's, so the rest of the chunk is
-// written as values.
-func (d *dictColumn) markDense(cw file.ColumnChunkWriter) {
+// writeValues writes a batch without numbers through write, as values,
+// which arrow-go adds to its dictionary; the mirror then reads the new
+// entries back from arrow-go's dictionary, so that later numbered batches
+// still go in as indices (a batch taken from two days' rows has no
+// numbers, and must not turn the rest of the chunk into values).
+func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, write func() error) error {
 	d.start(cw)
-	d.setDense()
+	if err := write(); err != nil {
+		return err
+	}
+	if d.dense {
+		return nil
+	}
+	enc, ok := d.encoder()
+	if !ok {
+		d.setDense()
+		return nil
+	}
+	if enc.NumEntries() == len(d.values) {
+		return nil
+	}
+	dict := make([]byte, enc.DictEncodedSize())
+	enc.WriteDict(dict)
+	// PLAIN byte arrays: a 4-byte little-endian length, then the bytes.
+	for i := 0; i < enc.NumEntries(); i++ {
+		if len(dict) < 4 {
+			d.setDense()
+			return nil
+		}
+		n := int(binary.LittleEndian.Uint32(dict))
+		if len(dict) < 4+n {
+			d.setDense()
+			return nil
+		}
+		if i >= len(d.values) {
+			s := string(dict[4 : 4+n])
+			d.memo[s] = int32(i)
+			d.values = append(d.values, s)
+		}
+		dict = dict[4+n:]
+	}
+	return nil
 }
 
 // setDense writes the rest of the chunk as values and lets the mirror of

@@ -156,10 +156,13 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 				continue
 			}
 		}
+		write := func() error { return writeDense(col, levels) }
 		if d := fw.dicts[i]; d != nil {
-			d.markDense(cw)
+			err = d.writeValues(cw, write)
+		} else {
+			err = write()
 		}
-		if err := writeDense(col, levels); err != nil {
+		if err != nil {
 			return fmt.Errorf("column %s (%d rows, %d NULL): %w", fw.schema.Field(i).Name, col.Len(), col.NullN(), err)
 		}
 	}
