@@ -33,6 +33,7 @@ type dictColumn struct {
 	memo   map[string]int32       // the chunk's dictionary: value → index
 	values []string               // index → value
 	dense  bool                   // values only, for the rest of the chunk
+	stale  bool                   // arrow-go's dictionary may have entries the mirror lacks
 
 	trans  []int32  // batch number → dictionary index, where stamp == gen
 	stamp  []uint32 // per batch number
@@ -68,7 +69,7 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	// arrow-go judges after each write whether the dictionary pays (on
 	// uncompressed pages only); a value written alone would fail that
 	// test, so such columns are written as values, as before.
-	d.cw, d.dense = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path())
+	d.cw, d.dense, d.stale = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path()), false
 	d.memo, d.values = map[string]int32{}, d.values[:0]
 	for i := range d.seen {
 		d.seen[i] = 0
@@ -77,39 +78,32 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 }
 
 // writeValues writes a batch without numbers through write, as values,
-// which arrow-go adds to its dictionary; the mirror then reads the new
-// entries back from arrow-go's dictionary, so that later numbered batches
-// still go in as indices (a batch taken from two days' rows has no
-// numbers, and must not turn the rest of the chunk into values).
+// which arrow-go adds to its dictionary. The mirror reads the new entries
+// back from arrow-go's dictionary when the next numbered batch comes, so
+// that it still goes in as indices (a batch taken from two days' rows has
+// no numbers, and must not turn the rest of the chunk into values); a
+// column that never gets numbers (the addresses) never pays for that.
 func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, write func() error) error {
 	d.start(cw)
-	if err := write(); err != nil {
-		return err
-	}
-	if d.dense {
-		return nil
-	}
-	enc, ok := d.encoder()
-	if !ok {
-		d.setDense()
-		return nil
-	}
+	d.stale = true
+	return write()
+}
+
+// resync adds the entries arrow-go's dictionary has beyond the mirror's.
+func (d *dictColumn) resync(enc dictIndexer) {
+	d.stale = false
 	if enc.NumEntries() == len(d.values) {
-		return nil
+		return
 	}
 	dict := make([]byte, enc.DictEncodedSize())
 	enc.WriteDict(dict)
 	// PLAIN byte arrays: a 4-byte little-endian length, then the bytes.
 	for i := 0; i < enc.NumEntries(); i++ {
-		if len(dict) < 4 {
+		if len(dict) < 4 || len(dict) < 4+int(binary.LittleEndian.Uint32(dict)) {
 			d.setDense()
-			return nil
+			return
 		}
 		n := int(binary.LittleEndian.Uint32(dict))
-		if len(dict) < 4+n {
-			d.setDense()
-			return nil
-		}
 		if i >= len(d.values) {
 			s := string(dict[4 : 4+n])
 			d.memo[s] = int32(i)
@@ -117,7 +111,6 @@ func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, write func() error) 
 		}
 		dict = dict[4+n:]
 	}
-	return nil
 }
 
 // setDense writes the rest of the chunk as values and lets the mirror of
@@ -143,6 +136,10 @@ func isDictEncoding(e parquet.Encoding) bool {
 func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
 	enc, ok := d.encoder()
+	if ok && d.stale {
+		d.resync(enc)
+		enc, ok = d.encoder()
+	}
 	bs, statsOK := cw.PageStatistics().(*metadata.ByteArrayStatistics)
 	if !ok || (cw.PageStatistics() != nil && !statsOK) {
 		d.setDense()
