@@ -61,7 +61,7 @@ type File struct {
 	schema   *arrow.Schema
 	out      storage.File
 	counter  *countingWriter
-	fw       *pqarrow.FileWriter
+	fw       arrowFileWriter
 	opts     Options
 	buffered int64 // what this file counts against the budget
 	// cutPending asks for a new row group before the next write. The cut is
@@ -95,7 +95,12 @@ func NewFile(ctx context.Context, sink storage.Sink, rel, partition string, sc *
 		return nil, err
 	}
 	cw := &countingWriter{w: out}
-	fw, err := pqarrow.NewFileWriter(sc, cw, props, arrowWriterProperties(o.Mem))
+	var fw arrowFileWriter
+	if isFlat(sc) {
+		fw, err = newFlatWriter(sc, cw, props, arrowWriterProperties(o.Mem))
+	} else {
+		fw, err = pqarrow.NewFileWriter(sc, cw, props, arrowWriterProperties(o.Mem))
+	}
 	if err != nil {
 		out.Abort()
 		return nil, fmt.Errorf("creating %s: %w", rel, err)
@@ -127,7 +132,7 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 		return f.write(rec)
 	}
 	for off := int64(0); off < n; off += step {
-		part := rec.NewSlice(off, min(off+step, n))
+		part := sliceBatch(rec, off, min(off+step, n))
 		err := f.write(part)
 		part.Release()
 		if err != nil {

@@ -200,8 +200,7 @@ func (o Options) pageBytes() int64 {
 // NewWriterProperties is the one place where Parquet writer options are set,
 // chosen for Athena (docs/formats.md §5):
 //   - data page V1 (not every engine reads V2 pages);
-//   - dictionary encoding, except where Options.Encodings says otherwise and
-//     for the string leaves of lists and maps (repeatedStringLeaves);
+//   - dictionary encoding, except where Options.Encodings says otherwise;
 //   - column statistics on (min/max let engines skip row groups);
 //   - no page index (Athena v3 uses one if present; none is safer than a wrong one);
 //   - the codec from Options.Compression (Snappy by default);
@@ -241,42 +240,12 @@ func NewWriterProperties(sc *arrow.Schema, o Options) (*parquet.WriterProperties
 			opts = append(opts, parquet.WithDictionaryFor(path, false))
 		}
 	}
-	repeated, err := repeatedStringLeaves(sc)
-	if err != nil {
-		return nil, err
-	}
-	for _, path := range repeated {
-		opts = append(opts, parquet.WithDictionaryFor(path, false))
-	}
+	// The string leaves of lists and maps were written plain while arrow-go
+	// (v18.8.0) dropped values from their min/max when dictionary-encoded
+	// (bug B of docs/upstream/arrow-go-statistics.md); v18.9.0 fixed it
+	// (TestUpstreamNestedLeafStatistics), so they are dictionary-encoded
+	// like the other strings.
 	return parquet.NewWriterProperties(opts...), nil
-}
-
-// repeatedStringLeaves lists the Parquet paths of the string leaves inside a
-// list or map (resources.list.element.arn, ….attributes.key_value.key).
-//
-// They are written plain because arrow-go v18.8.0 drops values from their
-// min/max when dictionary-encoded: its dictionary path
-// (ByteArrayColumnChunkWriter.WriteBatchSpacedWithError) passes
-// UpdateSpaced the levels minus the values as the null count, while the
-// values it passes are the leaf slots; UpdateSpaced takes slots minus that
-// as the non-null count and skips min/max when it is zero, which happens
-// whenever a write batch holds as many missing or empty lists as values
-// (rows [NULL, ["a"]]). The batch's values are then missing from the page's
-// and row group's min/max, and a reader pruning by them misses rows. The
-// plain path (Arrow offsets) counts right. Issue 16, item 2.
-func repeatedStringLeaves(sc *arrow.Schema) ([]string, error) {
-	ps, err := pqarrow.ToParquet(sc, nil, pqarrow.DefaultWriterProps())
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for i := 0; i < ps.NumColumns(); i++ {
-		c := ps.Column(i)
-		if c.MaxRepetitionLevel() > 0 && c.PhysicalType() == parquet.Types.ByteArray {
-			out = append(out, c.ColumnPath().String())
-		}
-	}
-	return out, nil
 }
 
 // arrowWriterProperties stores the Arrow schema in the footer, so Arrow

@@ -44,6 +44,12 @@ type stringColumn struct {
 	data    []byte
 	valid   []byte // validity bitmap, least significant bit first; a byte per 8 rows, so bitutil.BytesForBits(rows) long
 	nulls   int
+	// dict numbers the values of a column that repeats (nil for the
+	// others), idx holds the numbers of the batch's rows; numbered tells
+	// whether they are complete (see reader.Indexed).
+	dict     *reader.StringDict
+	idx      []int32
+	numbered bool
 }
 
 func (c *stringColumn) reset() {
@@ -51,6 +57,8 @@ func (c *stringColumn) reset() {
 	c.data = c.data[:0]
 	c.valid = c.valid[:0]
 	c.nulls = 0
+	c.idx = c.idx[:0]
+	c.numbered = c.dict != nil && !c.dict.Full()
 }
 
 func (c *stringColumn) append(v []byte) {
@@ -61,6 +69,11 @@ func (c *stringColumn) append(v []byte) {
 	c.valid[len(c.valid)-1] |= 1 << (i & 7)
 	c.data = append(c.data, v...)
 	c.offsets = append(c.offsets, int32(len(c.data)))
+	if c.numbered {
+		k, ok := c.dict.Number(v)
+		c.idx = append(c.idx, k)
+		c.numbered = ok
+	}
 }
 
 func (c *stringColumn) appendNull() {
@@ -69,6 +82,26 @@ func (c *stringColumn) appendNull() {
 	}
 	c.nulls++
 	c.offsets = append(c.offsets, int32(len(c.data)))
+	if c.numbered {
+		c.idx = append(c.idx, 0)
+	}
+}
+
+// numberedFields are the columns whose values repeat enough to number
+// (reader.StringDict): owners, buckets, requesters, operations, statuses,
+// agents, TLS and auth details. Times, keys, URIs, ids and referrers vary
+// per request.
+var numberedFields = [NumFields]bool{
+	0: true, 1: true, 3: true, 4: true, 6: true, 9: true, 10: true, 16: true,
+	19: true, 20: true, 21: true, 22: true, 23: true, 24: true, 25: true, 26: true,
+}
+
+// numbers returns a copy of the column's value numbers, or nil.
+func (c *stringColumn) numbers() []int32 {
+	if !c.numbered {
+		return nil
+	}
+	return append([]int32(nil), c.idx...)
 }
 
 // array copies the column into Arrow buffers. The caller releases it.

@@ -101,7 +101,17 @@ func NewReader(r io.Reader, cfg Config) (*Reader, error) {
 	rd.cols = columnSets.Get().(*columnSet)
 	for i, f := range sc.Fields() {
 		if f.Type.ID() == arrow.STRING {
-			rd.strs[i] = &rd.cols.strs[i]
+			c := &rd.cols.strs[i]
+			if numberedFields[i] {
+				if c.dict == nil {
+					c.dict = reader.NewStringDict()
+				}
+				c.dict.Reset()
+			} else {
+				c.dict = nil
+			}
+			c.numbered = c.dict != nil
+			rd.strs[i] = c
 		}
 	}
 	return rd, nil
@@ -226,7 +236,23 @@ func (rd *Reader) buildBatch() arrow.RecordBatch {
 	for _, c := range cols {
 		c.Release()
 	}
-	return rec
+	var idx [][]int32
+	var distinct []int
+	for i, c := range rd.strs {
+		if c == nil {
+			continue
+		}
+		if nums := c.numbers(); nums != nil {
+			if idx == nil {
+				idx, distinct = make([][]int32, NumFields), make([]int, NumFields)
+			}
+			idx[i], distinct[i] = nums, c.dict.Len()
+		}
+	}
+	if idx == nil {
+		return rec
+	}
+	return reader.NewIndexed(rec, idx, distinct)
 }
 
 // handleLine turns one line into a row or a reject; it reports whether a row

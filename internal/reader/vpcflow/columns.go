@@ -1,6 +1,8 @@
 package vpcflow
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
@@ -27,6 +29,9 @@ type batch struct {
 	maxRows int // the rows the buffers have room for
 	text    int // bytes of string data in the batch
 	columns []columnData
+	// dicts number the values of the string columns that repeat (nil for
+	// the others), for the whole object: see reader.Indexed.
+	dicts []*reader.StringDict
 }
 
 type columnData struct {
@@ -37,6 +42,7 @@ type columnData struct {
 	i64   []int64
 	offs  []int32 // string offsets, len rows+1
 	data  []byte  // string bytes
+	idx   []int32 // per row, the value's number in its StringDict; nil if not numbered
 }
 
 // reset prepares empty buffers for up to n rows of layout l. The buffers of
@@ -67,6 +73,12 @@ func (b *batch) reset(l *layout, n int) {
 	b.rows, b.maxRows, b.text = 0, n, 0
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
+		b.dicts = make([]*reader.StringDict, len(l.columns))
+		for i, c := range l.columns {
+			if c.kind == kindString && numbered(c.name) {
+				b.dicts[i] = reader.NewStringDict()
+			}
+		}
 	}
 	ones := make([]byte, bitutil.BytesForBits(int64(n)))
 	for i := range ones {
@@ -82,6 +94,9 @@ func (b *batch) reset(l *layout, n int) {
 		default:
 			cd.offs = make([]int32, 1, n+1)
 			cd.data = make([]byte, 0, hints[i])
+			if d := b.dicts[i]; d != nil && !d.Full() {
+				cd.idx = make([]int32, 0, n)
+			}
 		}
 		b.columns[i] = cd
 	}
@@ -103,6 +118,9 @@ func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 			c.nulls++
 			if c.kind == kindString {
 				c.offs = append(c.offs, int32(len(c.data)))
+				if c.idx != nil {
+					c.idx = append(c.idx, 0)
+				}
 			}
 			continue
 		}
@@ -115,6 +133,13 @@ func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 			c.data = append(c.data, fields[i]...)
 			c.offs = append(c.offs, int32(len(c.data)))
 			b.text += len(fields[i])
+			if c.idx != nil {
+				if k, ok := b.dicts[i].Number(fields[i]); ok {
+					c.idx = append(c.idx, k)
+				} else {
+					c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+				}
+			}
 		}
 	}
 	b.rows++
@@ -149,5 +174,25 @@ func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
 	for _, c := range cols {
 		c.Release()
 	}
-	return rec
+	var idx [][]int32
+	var distinct []int
+	for i := range b.columns {
+		if c := &b.columns[i]; c.idx != nil {
+			if idx == nil {
+				idx, distinct = make([][]int32, len(cols)), make([]int, len(cols))
+			}
+			idx[i], distinct[i] = c.idx[:n], b.dicts[i].Len()
+		}
+	}
+	if idx == nil {
+		return rec
+	}
+	return reader.NewIndexed(rec, idx, distinct)
+}
+
+// numbered reports whether the values of string column name repeat enough
+// to number them (reader.StringDict): all but the addresses, whose numbers
+// would only be thrown away when their dictionary fills.
+func numbered(name string) bool {
+	return !strings.HasSuffix(name, "addr")
 }

@@ -1,0 +1,100 @@
+package vpcflow
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/stretchr/testify/require"
+
+	"convert/internal/reader"
+)
+
+// The string columns that repeat carry value numbers (reader.Indexed): two
+// non-null rows of a batch have equal numbers exactly when their values are
+// equal, in every batch of an object; the addresses carry none, and a column
+// with more distinct values than reader.MaxDictValues loses its numbers for
+// the rest of the object.
+func TestReaderNumbersRepeatingValues(t *testing.T) {
+	var text strings.Builder
+	text.WriteString(v2Header + "\n")
+	const rows = 3*reader.MaxDictValues + 100
+	for i := range rows {
+		action := []string{"ACCEPT", "REJECT"}[i%3/2]
+		eni := fmt.Sprintf("eni-%017x", i%37)
+		if i%11 == 0 {
+			eni = "-"
+		}
+		// log_status takes a new value per row: past MaxDictValues it is
+		// no longer numbered.
+		fmt.Fprintf(&text, "2 123456789012 %s 10.0.%d.%d 10.1.0.1 443 %d 6 1 40 1638576000 1638576060 %s S%06d\n",
+			eni, i/256%256, i%256, 1024+i%1000, action, i)
+	}
+	rd, err := NewReader(strings.NewReader(text.String()), Config{Object: "o", ChunkRows: 1000})
+	require.NoError(t, err)
+	defer rd.Release()
+	sc := rd.Schema()
+	col := func(name string) int { return sc.FieldIndices(name)[0] }
+	batches := 0
+	for rd.Next() {
+		rec := rd.RecordBatch()
+		ix, ok := rec.(*reader.Indexed)
+		require.True(t, ok, "batch %d has no numbers", batches)
+		for _, name := range []string{"account_id", "interface_id", "action", "log_status"} {
+			nums, bound := ix.ValueNumbers(col(name))
+			if name == "log_status" && batches >= reader.MaxDictValues/1000 {
+				require.Nil(t, nums, "batch %d: %s is numbered past %d values", batches, name, reader.MaxDictValues)
+				continue
+			}
+			require.NotNil(t, nums, "batch %d: %s", batches, name)
+			a := rec.Column(col(name)).(*array.String)
+			byNum := map[int32]string{}
+			byVal := map[string]int32{}
+			for r := range a.Len() {
+				if a.IsNull(r) {
+					continue
+				}
+				k, v := nums[r], a.Value(r)
+				require.Less(t, int(k), bound)
+				if w, ok := byNum[k]; ok {
+					require.Equal(t, w, v, "%s row %d", name, r)
+				}
+				if w, ok := byVal[v]; ok {
+					require.Equal(t, w, k, "%s row %d", name, r)
+				}
+				byNum[k], byVal[v] = v, k
+			}
+		}
+		for _, name := range []string{"srcaddr", "dstaddr"} {
+			nums, _ := ix.ValueNumbers(col(name))
+			require.Nil(t, nums, name)
+		}
+		batches++
+	}
+	require.NoError(t, rd.Err())
+	require.Equal(t, (rows+999)/1000, batches)
+}
+
+// A value longer than reader.MaxDictValueBytes ends the numbering of its
+// column for the rest of the object: a dictionary holds short values only.
+func TestStringDictBounds(t *testing.T) {
+	d := reader.NewStringDict()
+	for i := range reader.MaxDictValues {
+		k, ok := d.Number([]byte(fmt.Sprint(i)))
+		require.True(t, ok)
+		require.Equal(t, int32(i), k)
+	}
+	k, ok := d.Number([]byte("7"))
+	require.True(t, ok)
+	require.Equal(t, int32(7), k)
+	_, ok = d.Number([]byte("new"))
+	require.False(t, ok)
+	require.True(t, d.Full())
+	_, ok = d.Number([]byte("7"))
+	require.False(t, ok, "a full dictionary numbers nothing")
+
+	d = reader.NewStringDict()
+	_, ok = d.Number([]byte(strings.Repeat("x", reader.MaxDictValueBytes+1)))
+	require.False(t, ok)
+}

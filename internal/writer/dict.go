@@ -1,0 +1,345 @@
+package writer
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+)
+
+// dictColumn writes a dictionary-encoded string column chunk from batches
+// whose values are numbered (valueNumbers), without hashing every row in
+// arrow-go's dictionary encoder.
+//
+// arrow-go's encoder keeps the chunk's dictionary (its memo table) and takes
+// either values, which it hashes one by one, or indices into that dictionary
+// (WriteDictIndices). dictColumn mirrors the dictionary in a map: per batch,
+// the first row of each number is looked up there once; a value the chunk
+// has not seen yet is written as a value (arrow-go adds it to its
+// dictionary, and to the page's statistics), every other row as an index.
+// So the dictionary page, the RLE indices and the fallback to plain encoding
+// past the dictionary limit are arrow-go's own; only the hashing per row is
+// gone. Statistics of the indexed rows are set from the distinct values they
+// reference, and pages are finished only between writes, so that each
+// page's statistics are those of its rows.
+type dictColumn struct {
+	cw     file.ColumnChunkWriter // the chunk the state is for
+	memo   map[string]int32       // the chunk's dictionary: value → index
+	values []string               // index → value
+	dense  bool                   // values only, for the rest of the chunk
+	stale  bool                   // arrow-go's dictionary may have entries the mirror lacks
+
+	trans  []int32  // batch number → dictionary index, where stamp == gen
+	stamp  []uint32 // per batch number
+	gen    uint32
+	seen   []uint32 // per dictionary index: the segment that last had it
+	seg    uint32
+	idx    []int32 // dictionary index per row (at the column's offset)
+	single [1]parquet.ByteArray
+}
+
+// dictIndexer is arrow-go's dictionary encoder, as far as dictColumn uses it.
+type dictIndexer interface {
+	NumEntries() int
+	PutIndices(arrow.Array) error
+	DictEncodedSize() int
+	WriteDict(out []byte)
+	// AddRawSize and ObservedRawSize count the plain bytes of the values
+	// of the unfinished page, by which arrow-go sizes dictionary pages and
+	// judges whether the dictionary pays.
+	AddRawSize(int64)
+	ObservedRawSize() int64
+}
+
+type pageFlusher interface{ FlushCurrentPage() error }
+
+var oneLevel = []int16{1}
+
+// start resets the state when cw is a new chunk (a new row group).
+func (d *dictColumn) start(cw file.ColumnChunkWriter) {
+	if d.cw == cw {
+		return
+	}
+	// arrow-go judges after each write whether the dictionary pays (on
+	// uncompressed pages only); a value written alone would fail that
+	// test, so such columns are written as values, as before.
+	d.cw, d.dense, d.stale = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path()), false
+	d.memo, d.values = map[string]int32{}, d.values[:0]
+	for i := range d.seen {
+		d.seen[i] = 0
+	}
+	d.seg = 0
+}
+
+// writeValues writes a batch without numbers through write, as values,
+// which arrow-go adds to its dictionary. The mirror reads the new entries
+// back from arrow-go's dictionary when the next numbered batch comes, so
+// that it still goes in as indices (a batch taken from two days' rows has
+// no numbers, and must not turn the rest of the chunk into values); a
+// column that never gets numbers (the addresses) never pays for that.
+func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, write func() error) error {
+	d.start(cw)
+	d.stale = true
+	return write()
+}
+
+// resync adds the entries arrow-go's dictionary has beyond the mirror's.
+func (d *dictColumn) resync(enc dictIndexer) {
+	d.stale = false
+	if enc.NumEntries() == len(d.values) {
+		return
+	}
+	dict := make([]byte, enc.DictEncodedSize())
+	enc.WriteDict(dict)
+	// PLAIN byte arrays: a 4-byte little-endian length, then the bytes.
+	for i := 0; i < enc.NumEntries(); i++ {
+		if len(dict) < 4 || len(dict) < 4+int(binary.LittleEndian.Uint32(dict)) {
+			d.setDense()
+			return
+		}
+		n := int(binary.LittleEndian.Uint32(dict))
+		if i >= len(d.values) {
+			s := string(dict[4 : 4+n])
+			d.memo[s] = int32(i)
+			d.values = append(d.values, s)
+		}
+		dict = dict[4+n:]
+	}
+}
+
+// setDense writes the rest of the chunk as values and lets the mirror of
+// the dictionary go.
+func (d *dictColumn) setDense() {
+	d.dense, d.memo, d.values = true, nil, nil
+}
+
+func (d *dictColumn) encoder() (dictIndexer, bool) {
+	if d.dense {
+		return nil, false
+	}
+	enc, ok := d.cw.CurrentEncoder().(dictIndexer)
+	return enc, ok && isDictEncoding(d.cw.CurrentEncoder().Encoding())
+}
+
+func isDictEncoding(e parquet.Encoding) bool {
+	return e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict
+}
+
+// write writes col, whose non-null rows have the numbers nums (below bound),
+// with the definition levels levels (nil for a required column).
+func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
+	d.start(cw)
+	enc, ok := d.encoder()
+	if ok && d.stale {
+		d.resync(enc)
+		enc, ok = d.encoder()
+	}
+	bs, statsOK := cw.PageStatistics().(*metadata.ByteArrayStatistics)
+	if !ok || (cw.PageStatistics() != nil && !statsOK) {
+		d.setDense()
+		return writeDense(col, levels)
+	}
+	bw, ok := cw.(*file.ByteArrayColumnChunkWriter)
+	if !ok {
+		d.setDense()
+		return writeDense(col, levels)
+	}
+	var offs []int32
+	var data []byte
+	switch a := col.(type) {
+	case *array.String:
+		offs, data = a.ValueOffsets(), a.ValueBytes()
+	case *array.Binary:
+		offs, data = a.ValueOffsets(), a.ValueBytes()
+	default:
+		d.setDense()
+		return writeDense(col, levels)
+	}
+	if data == nil {
+		data = []byte{} // "" must stay a value, not "unset", in the statistics
+	}
+	base := offs[0]
+	value := func(r int) []byte { return data[offs[r]-base : offs[r+1]-base] }
+
+	n, off := col.Len(), col.Data().Offset()
+	if len(nums) < n {
+		return fmt.Errorf("writer: %d value numbers for %d rows", len(nums), n)
+	}
+	if len(d.trans) < bound {
+		d.trans = make([]int32, bound)
+		d.stamp = make([]uint32, bound)
+		d.gen = 0
+	}
+	d.gen++
+	if d.gen == 0 { // wrapped: old stamps could match
+		clear(d.stamp)
+		d.gen = 1
+	}
+	if cap(d.idx) < off+n {
+		d.idx = make([]int32, off+n)
+	}
+	d.idx = d.idx[:off+n]
+	bits := col.NullBitmapBytes()
+	hasNulls := col.NullN() > 0
+	validity := col.Data().Buffers()[0]
+
+	segStart := 0
+	var segRaw int64
+	flush := func(end int) error {
+		if end == segStart {
+			return nil
+		}
+		if err := d.putIndices(bw, bs, validity, off, segStart, end, levels, hasNulls, bits); err != nil {
+			return err
+		}
+		// Counted after the write, so that arrow-go finishes a page only
+		// between writes.
+		enc.AddRawSize(segRaw)
+		segStart, segRaw = end, 0
+		return nil
+	}
+	for r := 0; r < n; r++ {
+		if hasNulls && !bitutil.BitIsSet(bits, off+r) {
+			d.idx[off+r] = 0
+			continue
+		}
+		k := nums[r]
+		if k < 0 || int(k) >= bound {
+			return fmt.Errorf("writer: value number %d out of [0, %d)", k, bound)
+		}
+		v := value(r)
+		if d.stamp[k] == d.gen {
+			d.idx[off+r] = d.trans[k]
+			segRaw += int64(len(v)) + 4
+			continue
+		}
+		m, known := d.memo[string(v)]
+		if !known {
+			// A value new to the chunk: written as a value, so that
+			// arrow-go adds it to its dictionary.
+			if err := flush(r); err != nil {
+				return err
+			}
+			before := enc.NumEntries()
+			d.single[0] = v
+			var lv []int16
+			if levels != nil {
+				lv = oneLevel
+			}
+			if _, err := bw.WriteBatch(d.single[:], lv, nil); err != nil {
+				return err
+			}
+			segStart = r + 1
+			enc2, ok := d.encoder()
+			if !ok || enc2.NumEntries() != before+1 {
+				// Past the dictionary limit arrow-go fell back to plain
+				// encoding: the rest of the chunk is values.
+				d.setDense()
+				if r+1 < n {
+					rest := array.NewSlice(col, int64(r+1), int64(n))
+					defer rest.Release()
+					var lvRest []int16
+					if levels != nil {
+						lvRest = levels[r+1:]
+					}
+					return writeDense(rest, lvRest)
+				}
+				return nil
+			}
+			enc = enc2
+			m = int32(before)
+			s := string(v)
+			d.memo[s] = m
+			d.values = append(d.values, s)
+		}
+		d.stamp[k], d.trans[k] = d.gen, m
+		d.idx[off+r] = m
+		if known {
+			segRaw += int64(len(v)) + 4
+		}
+	}
+	if err := flush(n); err != nil {
+		return err
+	}
+	if enc.ObservedRawSize() >= cw.Properties().DataPageSize() {
+		if f, ok := cw.(pageFlusher); ok {
+			return f.FlushCurrentPage()
+		}
+	}
+	return nil
+}
+
+// putIndices writes rows [a, b) of the column as dictionary indices and
+// adds them to the page's statistics.
+func (d *dictColumn) putIndices(bw *file.ByteArrayColumnChunkWriter, bs *metadata.ByteArrayStatistics,
+	validity *memory.Buffer, off, a, b int, levels []int16, hasNulls bool, bits []byte) error {
+	if bs != nil {
+		d.seg++
+		if d.seg == 0 {
+			clear(d.seen)
+			d.seg = 1
+		}
+		if len(d.seen) < len(d.values) {
+			d.seen = append(d.seen, make([]uint32, len(d.values)-len(d.seen))...)
+		}
+		var lo, hi string
+		var any bool
+		nulls := 0
+		for r := a; r < b; r++ {
+			if hasNulls && !bitutil.BitIsSet(bits, off+r) {
+				nulls++
+				continue
+			}
+			m := d.idx[off+r]
+			if d.seen[m] == d.seg {
+				continue
+			}
+			d.seen[m] = d.seg
+			v := d.values[m]
+			if !any {
+				lo, hi, any = v, v, true
+				continue
+			}
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+		}
+		bs.IncNulls(int64(nulls))
+		bs.IncNumValues(int64(b - a - nulls))
+		if any {
+			bs.SetMinMax(nonNil(lo), nonNil(hi))
+		}
+	}
+	nullCount := array.UnknownNullCount
+	if !hasNulls {
+		validity, nullCount = nil, 0 // a nil bitmap must come with its count
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int32, b-a,
+		[]*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.idx))}, nil, nullCount, off+a)
+	defer data.Release()
+	indices := array.MakeFromData(data)
+	defer indices.Release()
+	var lv []int16
+	if levels != nil {
+		lv = levels[a:b]
+	}
+	return bw.WriteDictIndices(indices, lv, nil)
+}
+
+// nonNil returns s as bytes that are never nil, so that "" counts as a
+// value in arrow-go's statistics.
+func nonNil(s string) parquet.ByteArray {
+	if s == "" {
+		return parquet.ByteArray([]byte{})
+	}
+	return parquet.ByteArray(s)
+}

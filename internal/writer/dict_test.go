@@ -1,0 +1,173 @@
+package writer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/stretchr/testify/require"
+
+	"convert/internal/parquettest"
+	"convert/internal/reader"
+	"convert/internal/storage"
+)
+
+// dataPageEncodings counts the column chunks of column col that have
+// dictionary-encoded data pages and those that have plain ones.
+func dataPageEncodings(t *testing.T, path string, col int) (dict, plain int32) {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	require.NoError(t, err)
+	defer pf.Close()
+	for rg := range pf.NumRowGroups() {
+		cc, err := pf.MetaData().RowGroup(rg).ColumnChunk(col)
+		require.NoError(t, err)
+		for _, st := range cc.EncodingStats() {
+			if st.PageType.String() != "DATA_PAGE" {
+				continue
+			}
+			switch st.Encoding {
+			case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
+				dict++
+			case parquet.Encodings.Plain:
+				plain++
+			}
+		}
+	}
+	return dict, plain
+}
+
+// numberedBatch builds a batch of string column s (NULL where v is nil) and
+// int column i, with s's values numbered by d as a reader numbers them.
+func numberedBatch(t *testing.T, mem memory.Allocator, sc *arrow.Schema, d *reader.StringDict, vals []*string) arrow.RecordBatch {
+	t.Helper()
+	b := array.NewRecordBuilder(mem, sc)
+	defer b.Release()
+	nums := make([]int32, len(vals))
+	for r, v := range vals {
+		if v == nil {
+			b.Field(0).(*array.StringBuilder).AppendNull()
+		} else {
+			b.Field(0).(*array.StringBuilder).Append(*v)
+			k, ok := d.Number([]byte(*v))
+			require.True(t, ok)
+			nums[r] = k
+		}
+		b.Field(1).(*array.Int64Builder).Append(int64(r))
+	}
+	rec := b.NewRecordBatch()
+	return reader.NewIndexed(rec, [][]int32{nums, nil}, []int{d.Len(), 0})
+}
+
+// Batches whose string values are numbered are written through the
+// dictionary indices: the values read back (arrow-go and parquet-go), the
+// footer and page statistics are exact (with "" and NULLs), the column is
+// dictionary-encoded, and past the dictionary limit it falls back to plain
+// with every value kept.
+func TestNumberedValuesWriteDictionaryIndices(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		distinct  int
+		dictBytes int64
+		wantPlain bool
+	}{
+		{"few values", 12, 0, false},
+		{"dictionary overflows", 4000, 16 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			sc := arrow.NewSchema([]arrow.Field{
+				{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+				{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			}, nil)
+			root := t.TempDir()
+			f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "x.parquet", "", sc,
+				Options{Mem: mem, DictionaryPageBytes: tc.dictBytes, DataPageBytes: 8 << 10})
+			require.NoError(t, err)
+			rng := rand.New(rand.NewPCG(7, 8))
+			var want []any
+			for obj := range 3 { // each object numbers its values afresh
+				d := reader.NewStringDict()
+				for batch := range 4 {
+					vals := make([]*string, 500+rng.IntN(3000))
+					for r := range vals {
+						x := rng.IntN(20)
+						if obj == 1 && batch == 0 && x == 0 {
+							x = 5 // a batch without NULLs (no validity bitmap)
+						}
+						switch {
+						case x == 0:
+						case x == 1:
+							s := ""
+							vals[r] = &s
+						default:
+							s := fmt.Sprintf("v%04d", rng.IntN(tc.distinct))
+							if obj == 2 && batch == 3 {
+								s = "zz-new-" + s // values the row group has not seen
+							}
+							vals[r] = &s
+						}
+						if vals[r] == nil {
+							want = append(want, nil)
+						} else {
+							want = append(want, *vals[r])
+						}
+					}
+					rec := numberedBatch(t, mem, sc, d, vals)
+					if obj == 1 && batch == 1 {
+						// A batch without numbers (taken from two
+						// days' rows) goes in as values; the next ones
+						// still go in as indices.
+						require.NoError(t, f.Write(rec.(*reader.Indexed).RecordBatch))
+						rec.Release()
+						continue
+					}
+					if batch == 2 { // a slice keeps its numbers
+						part := sliceBatch(rec, 100, rec.NumRows())
+						want = append(want[:len(want)-len(vals)], want[len(want)-len(vals)+100:]...)
+						require.NoError(t, f.Write(part))
+						part.Release()
+					} else {
+						require.NoError(t, f.Write(rec))
+					}
+					rec.Release()
+				}
+				if obj == 0 {
+					f.cutPending = true // a second row group
+				}
+			}
+			require.Equal(t, tc.wantPlain, f.fw.(*flatWriter).dicts[0].dense,
+				"the last row group's column is written as indices unless its dictionary overflowed")
+			_, err = f.Finish()
+			require.NoError(t, err)
+			require.NoError(t, f.Commit())
+
+			path := filepath.Join(root, "x.parquet")
+			got := parquettest.Read(t, path)
+			require.Equal(t, int64(len(want)), got.NumRows)
+			require.Equal(t, 2, got.RowGroups)
+			for r, w := range want {
+				require.Equal(t, w, got.Rows[r]["s"], "row %d", r)
+				require.Equal(t, int64(0), got.Rows[0]["i"])
+			}
+			pgRows, _ := parquettest.ReadParquetGo(t, path)
+			for r, w := range want {
+				require.Equal(t, w, pgRows[r]["s"], "parquet-go row %d", r)
+			}
+			rep := parquettest.CheckStatistics(t, path)
+			t.Logf("statistics checked: %+v", rep)
+			parquettest.CheckStatisticsParquetGo(t, path)
+			dictPages, plainPages := dataPageEncodings(t, path, 0)
+			require.Positive(t, dictPages)
+			require.Equal(t, tc.wantPlain, plainPages > 0, "%d plain data pages", plainPages)
+		})
+	}
+}
