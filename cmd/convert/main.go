@@ -34,6 +34,7 @@ Usage:
   convert ddl KIND --location s3://…              Athena DDL with partition projection
   convert plan KIND --in s3://… --out s3://…      split a backfill into work items
   convert verify --out PATH                       check an output tree against its ledger
+  convert report KIND --in PATH [--from --to]     who uses the traffic: tables and charts (HTML, JSON, TSV)
   convert gen flowlogs --dir DIR [--size 1GiB]    generate realistic sample logs
   convert bench flowlogs [--size 1GiB]            measure MB/s, ratio to gunzip, peak RSS
   convert version                                 this convert's version (not ImageMagick's convert)
@@ -73,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = ddlCommand(ctx, args[1:], stdout, stderr)
 	case "verify":
 		code = verifyCommand(ctx, args[1:], stdout, stderr)
+	case "report":
+		code = reportCommand(ctx, args[1:], stdout, stderr)
 	case "gen":
 		code = genCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -102,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-var commands = []string{"flowlogs", "cloudtrail", "s3access", "ddl", "plan", "verify", "gen", "bench", "version", "help"}
+var commands = []string{"flowlogs", "cloudtrail", "s3access", "ddl", "plan", "verify", "report", "gen", "bench", "version", "help"}
 
 // nearestCommand returns the command a mistyped one most likely meant, or "".
 func nearestCommand(name string) string {

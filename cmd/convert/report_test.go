@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// reportJSON is the JSON of convert report, as a script reads it.
+type reportJSON struct {
+	Kind   string `json:"kind"`
+	Files  int    `json:"files"`
+	Rows   int64  `json:"rows"`
+	Tables []struct {
+		Name    string   `json:"name"`
+		SQL     string   `json:"sql"`
+		Columns []string `json:"columns"`
+		Rows    [][]any  `json:"rows"`
+	} `json:"tables"`
+}
+
+// classifiedTestdata converts the project's flow-log testdata with
+// classification and returns the output tree.
+func classifiedTestdata(t *testing.T) string {
+	t.Helper()
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "flowlogs", "--in", flowTestdata, "--out", out, "--classify",
+		"--vpc-cidrs", "10.0.0.0/8,172.16.0.0/12", "--aws-ip-ranges", "../../internal/classify/testdata/ip-ranges.json")
+	require.Equal(t, exitOK, code, stderr)
+	return out
+}
+
+// cellText is how the TSV and HTML outputs print a JSON cell.
+func cellText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return v.(string)
+}
+
+func TestReportCommandFormats(t *testing.T) {
+	out := classifiedTestdata(t)
+	code, stdout, stderr := runCLI(t, "report", "flowlogs", "--in", out, "--format", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var rep reportJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+	require.Equal(t, "flowlogs", rep.Kind)
+	require.Equal(t, int64(482), rep.Rows)
+	names := []string{}
+	for _, tb := range rep.Tables {
+		names = append(names, tb.Name)
+		require.Contains(t, tb.SQL, "FROM flow_logs_parquet")
+		for _, r := range tb.Rows {
+			require.Len(t, r, len(tb.Columns))
+		}
+	}
+	require.Equal(t, []string{"top_pairs", "internet_by_internal_addr", "internet_by_remote_addr", "traffic_by_remote_aws_service",
+		"nat_top_contributors", "nat_aws_service", "bytes_per_day_class"}, names)
+	require.NotEmpty(t, rep.Tables[0].Rows)
+	require.NotEmpty(t, rep.Tables[1].Rows)
+
+	// TSV: the same cells, table by table.
+	code, tsv, stderr := runCLI(t, "report", "flowlogs", "--in", out, "--format", "tsv")
+	require.Equal(t, exitOK, code, stderr)
+	blocks := strings.Split(strings.TrimSuffix(tsv, "\n\n"), "\n\n")
+	require.Len(t, blocks, len(rep.Tables))
+	for i, b := range blocks {
+		lines := strings.Split(b, "\n")
+		tb := rep.Tables[i]
+		require.True(t, strings.HasPrefix(lines[0], "# "+tb.Name+": "), lines[0])
+		require.Equal(t, strings.Join(tb.Columns, "\t"), lines[1])
+		require.Len(t, lines, len(tb.Rows)+2)
+		for j, r := range tb.Rows {
+			cells := make([]string, len(r))
+			for k, v := range r {
+				cells[k] = cellText(v)
+			}
+			require.Equal(t, strings.Join(cells, "\t"), lines[j+2])
+		}
+	}
+
+	// HTML to a file: the tables hold the JSON's cells.
+	page := filepath.Join(t.TempDir(), "report.html")
+	code, _, stderr = runCLI(t, "report", "flowlogs", "--in", out, "--out", page)
+	require.Equal(t, exitOK, code, stderr)
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	requireHTMLTablesEqual(t, string(b), rep)
+	require.NotContains(t, string(b), "http://www.w3.org/1999") // nothing but the SVG namespace names a URL
+	require.NotRegexp(t, `(src|href)="(https?:)?//`, string(b))
+}
+
+// requireHTMLTablesEqual checks that every table of the page holds exactly
+// the rows of the JSON report.
+func requireHTMLTablesEqual(t *testing.T, page string, rep reportJSON) {
+	t.Helper()
+	tableRe := regexp.MustCompile(`(?s)<table class="data" data-table="([^"]+)">.*?<tbody>(.*?)</tbody>`)
+	rowRe := regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	cellRe := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`)
+	got := tableRe.FindAllStringSubmatch(page, -1)
+	require.Len(t, got, len(rep.Tables))
+	for i, m := range got {
+		tb := rep.Tables[i]
+		require.Equal(t, tb.Name, m[1])
+		rows := rowRe.FindAllStringSubmatch(m[2], -1)
+		require.Len(t, rows, len(tb.Rows), tb.Name)
+		for j, r := range rows {
+			var cells []string
+			for _, c := range cellRe.FindAllStringSubmatch(r[1], -1) {
+				cells = append(cells, html.UnescapeString(c[1]))
+			}
+			want := make([]string, len(tb.Rows[j]))
+			for k, v := range tb.Rows[j] {
+				want[k] = cellText(v)
+				if v == nil {
+					want[k] = "NULL"
+				}
+			}
+			require.Equal(t, want, cells, tb.Name)
+		}
+	}
+}
+
+func TestReportCommandUsage(t *testing.T) {
+	code, _, stderr := runCLI(t, "report", "flowlogs")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "--in is required")
+	code, _, stderr = runCLI(t, "report", "flowlogs", "--in", t.TempDir(), "--format", "xml")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "--format")
+	code, _, stderr = runCLI(t, "report", "flowlogs", "--in", t.TempDir(), "--from", "2024-01-02", "--to", "2024-01-01")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "before --from")
+	// An empty tree: no files, a failure that says so.
+	code, _, stderr = runCLI(t, "report", "s3access", "--in", t.TempDir())
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, stderr, "no Parquet files")
+}
