@@ -48,7 +48,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		} else {
 			barChart(bw, t)
 		}
-		p("<table class=\"data\" data-table=\"%s\">\n<thead><tr>", e(t.Name))
+		p("<div class=\"scroll\">\n<table class=\"data\" data-table=\"%s\">\n<thead><tr>", e(t.Name))
 		for _, c := range t.Columns {
 			p("<th>%s</th>", e(c))
 		}
@@ -67,7 +67,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 			}
 			p("</tr>\n")
 		}
-		p("</tbody>\n</table>\n")
+		p("</tbody>\n</table>\n</div>\n")
 		if t.Groups > int64(len(t.Rows)) {
 			p("<p class=\"more\">%d of %d groups.</p>\n", len(t.Rows), t.Groups)
 		}
@@ -86,6 +86,7 @@ table.data th,table.data td{border:1px solid #ddd;padding:2px 8px;text-align:lef
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.null{color:#999}
 svg{display:block;margin:1em 0}svg text{font:12px system-ui,sans-serif;fill:#222}
 pre{background:#f5f5f5;padding:1em;overflow-x:auto}.more,.empty{color:#555}
+.scroll{max-height:24em;overflow-y:auto;display:inline-block}thead th{position:sticky;top:0;background:#fff}
 `
 
 // chartBars is the number of rows a bar chart shows.

@@ -5,10 +5,19 @@ import (
 	"strings"
 )
 
-// daysWhere is the SQL condition of the partition days [from, to].
+// daysWhere is the SQL condition of the partition days [from, to]. Within
+// one month it compares the partition columns themselves, which Athena's
+// partition projection prunes by; across months it compares the joined
+// date.
 func daysWhere(from, to string) string {
 	const d = "concat(year, '-', month, '-', day)"
 	switch {
+	case from != "" && to != "" && from[:7] == to[:7]:
+		cond := fmt.Sprintf("year = '%s' AND month = '%s' AND day ", from[:4], from[5:7])
+		if from == to {
+			return cond + fmt.Sprintf("= '%s'", from[8:])
+		}
+		return cond + fmt.Sprintf("BETWEEN '%s' AND '%s'", from[8:], to[8:])
 	case from != "" && to != "":
 		return fmt.Sprintf("%s BETWEEN '%s' AND '%s'", d, from, to)
 	case from != "":
@@ -19,11 +28,11 @@ func daysWhere(from, to string) string {
 	return "true"
 }
 
-// sql fills a query template: {days} is the range's condition; {top} is
-// filled by the table's result (the --top of the run). The templates are
-// indented by two spaces, which are removed.
-func sql(template, from, to string) string {
-	s := strings.ReplaceAll(template, "{days}", daysWhere(from, to))
+// sql fills a query template: {days} is the condition on the partition
+// days; {top} is filled by the table's result (the --top of the run). The
+// templates' lines start with a tab, which is removed.
+func sql(template, days string) string {
+	s := strings.ReplaceAll(template, "{days}", days)
 	s = strings.ReplaceAll(strings.TrimSpace(s), "\n\t", "\n")
 	return s
 }
@@ -46,7 +55,7 @@ const (
 	flDays
 )
 
-func flowLogTables(from, to string) []tableSpec {
+func flowLogTables(days string) []tableSpec {
 	return []tableSpec{
 		flPairs: {name: "top_pairs", title: "Top source/destination pairs by bytes",
 			keys: []string{"srcaddr", "dstaddr"}, values: []string{"bytes"}, chart: "bars",
@@ -56,7 +65,7 @@ func flowLogTables(from, to string) []tableSpec {
 	WHERE {days}
 	GROUP BY srcaddr, dstaddr
 	ORDER BY bytes DESC NULLS LAST, srcaddr NULLS LAST, dstaddr NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flInternal: {name: "internet_by_internal_addr", title: "Internet traffic by internal address (instances' own interfaces, each flow once)",
 			keys: []string{"internal_addr"}, values: []string{"bytes", "egress_bytes", "ingress_bytes"}, chart: "bars", needs: "traffic_class",
 			sql: sql(`
@@ -70,7 +79,7 @@ func flowLogTables(from, to string) []tableSpec {
 	  AND via_nat IS NULL AND traffic_class IN ('internet_egress', 'internet_ingress')
 	GROUP BY 1
 	ORDER BY bytes DESC NULLS LAST, internal_addr NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flRemote: {name: "internet_by_remote_addr", title: "Internet traffic by remote address (instances' own interfaces, each flow once)",
 			keys: []string{"remote_addr"}, values: []string{"bytes", "egress_bytes", "ingress_bytes"}, chart: "bars", needs: "traffic_class",
 			sql: sql(`
@@ -83,7 +92,7 @@ func flowLogTables(from, to string) []tableSpec {
 	  AND via_nat IS NULL AND traffic_class IN ('internet_egress', 'internet_ingress')
 	GROUP BY remote_addr
 	ORDER BY bytes DESC NULLS LAST, remote_addr NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flService: {name: "traffic_by_remote_aws_service", title: "Traffic leaving or entering the VPCs by remote AWS service (instances' own interfaces)",
 			keys: []string{"traffic_class", "remote_aws_service", "remote_aws_region"}, values: []string{"bytes"}, chart: "bars", needs: "traffic_class",
 			sql: sql(`
@@ -93,7 +102,7 @@ func flowLogTables(from, to string) []tableSpec {
 	  AND via_nat IS NULL AND traffic_class IN ('internet_egress', 'internet_ingress', 'aws_service')
 	GROUP BY 1, 2, 3
 	ORDER BY bytes DESC NULLS LAST, traffic_class NULLS LAST, remote_aws_service NULLS LAST, remote_aws_region NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flNAT: {name: "nat_top_contributors", title: "NAT gateway top contributors: the gateways' inside legs (instance to gateway and back), each flow once",
 			keys: []string{"nat_interface_id", "src", "dst"}, values: []string{"bytes"}, chart: "bars", needs: "traffic_class",
 			sql: sql(`
@@ -104,7 +113,7 @@ func flowLogTables(from, to string) []tableSpec {
 	WHERE {days} AND via_nat = false
 	GROUP BY 1, 2, 3
 	ORDER BY bytes DESC NULLS LAST, nat_interface_id NULLS LAST, src NULLS LAST, dst NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flNATService: {name: "nat_aws_service", title: "AWS-service traffic through NAT gateways (for S3 and DynamoDB a gateway endpoint removes it)",
 			keys: []string{"remote_aws_service", "remote_aws_region"}, values: []string{"bytes"}, chart: "bars", needs: "traffic_class",
 			sql: sql(`
@@ -113,7 +122,7 @@ func flowLogTables(from, to string) []tableSpec {
 	WHERE {days} AND via_nat AND traffic_class = 'aws_service'
 	GROUP BY 1, 2
 	ORDER BY bytes DESC NULLS LAST, remote_aws_service NULLS LAST, remote_aws_region NULLS LAST
-	LIMIT {top}`, from, to)},
+	LIMIT {top}`, days)},
 		flDays: {name: "bytes_per_day_class", title: "Bytes per day and traffic class, as logged",
 			keys: []string{"partition_day", "traffic_class"}, values: []string{"bytes"}, byKeys: true, chart: "stacked",
 			sql: sql(`
@@ -121,7 +130,7 @@ func flowLogTables(from, to string) []tableSpec {
 	FROM flow_logs_parquet
 	WHERE {days}
 	GROUP BY 1, 2
-	ORDER BY partition_day, traffic_class NULLS LAST`, from, to)},
+	ORDER BY partition_day, traffic_class NULLS LAST`, days)},
 	}
 }
 
@@ -195,7 +204,7 @@ const (
 	s3Copies
 )
 
-func s3AccessTables(from, to string) []tableSpec {
+func s3AccessTables(days string) []tableSpec {
 	top := func(name, title, op string) tableSpec {
 		return tableSpec{name: name, title: title, keys: []string{"remoteip"}, values: []string{"bytes", "requests"}, chart: "bars",
 			sql: sql(`
@@ -204,7 +213,7 @@ func s3AccessTables(from, to string) []tableSpec {
 	WHERE {days} AND operation = '`+op+`'
 	GROUP BY remoteip
 	ORDER BY bytes DESC NULLS LAST, remoteip NULLS LAST
-	LIMIT {top}`, from, to)}
+	LIMIT {top}`, days)}
 	}
 	return []tableSpec{
 		s3Downloads: top("top_download_ips", "Top download IPs (REST.GET.OBJECT) by object bytes", "REST.GET.OBJECT"),
@@ -237,17 +246,21 @@ const (
 	ctBySourceIP
 )
 
-func cloudTrailTables(from, to string) []tableSpec {
+func cloudTrailTables(days string) []tableSpec {
 	top := func(name, title, col, alias string) tableSpec {
+		sel := col
+		if alias != col {
+			sel += " AS " + alias
+		}
 		return tableSpec{name: name, title: title, keys: []string{alias}, values: []string{"requests"}, chart: "bars",
 			sql: sql(`
-	SELECT `+col+` AS `+alias+`, count(*) AS requests
+	SELECT `+sel+`, count(*) AS requests
 	FROM cloudtrail_logs_parquet
 	WHERE {days}
 	  AND eventsource = 's3.amazonaws.com' AND eventname = 'GetObject'
 	GROUP BY 1
 	ORDER BY requests DESC, `+alias+` NULLS LAST
-	LIMIT {top}`, from, to)}
+	LIMIT {top}`, days)}
 	}
 	return []tableSpec{
 		ctByIdentity: top("getobject_by_identity", "S3 GetObject requests by identity", "useridentity.arn", "identity_arn"),

@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	specs := k.tables(from, to)
+	specs := k.tables(daysWhere(from, to))
 	groups := make([]*groupBy, len(specs))
 	for i, s := range specs {
 		groups[i] = newGroupBy(len(s.keys), len(s.values), cfg.GroupBudget, dir)
@@ -190,6 +190,24 @@ func (a *accumulator) saw(column string) {
 	a.present[column] = true
 }
 
+// Query is the Athena SQL of one table.
+type Query struct{ Name, Title, SQL string }
+
+// Queries returns the Athena SQL of a kind's tables, in the report's order:
+// days is the condition on the partition columns (such as "year = '2021'
+// AND month = '12' AND day = '04'"), top the LIMIT of the top-N tables.
+func Queries(kindName, days string, top int) ([]Query, error) {
+	k, ok := kinds[kindName]
+	if !ok {
+		return nil, fmt.Errorf("report: unknown kind %q", kindName)
+	}
+	var qs []Query
+	for _, s := range k.tables(days) {
+		qs = append(qs, Query{Name: s.name, Title: s.title, SQL: strings.ReplaceAll(s.sql, "{top}", fmt.Sprint(top))})
+	}
+	return qs, nil
+}
+
 // kind describes the report of one kind of output.
 type kind struct {
 	// columns are the leaf paths read: nothing else is.
@@ -197,7 +215,7 @@ type kind struct {
 	// dayPrefixed: partitions start with year=/month=/day= (so a day's
 	// files are listed under their own prefix).
 	dayPrefixed bool
-	tables      func(from, to string) []tableSpec
+	tables      func(days string) []tableSpec
 	add         func(*accumulator, *batch) error
 	notes       func(present map[string]bool) []string
 }
