@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"convert/internal/report"
 )
 
 // reportJSON is the JSON of convert report, as a script reads it.
@@ -145,4 +148,40 @@ func TestReportCommandUsage(t *testing.T) {
 	code, _, stderr = runCLI(t, "report", "s3access", "--in", t.TempDir())
 	require.Equal(t, exitFailed, code)
 	require.Contains(t, stderr, "no Parquet files")
+}
+
+// reportSQLMarkdown is the README's list of the report's tables and their
+// SQL, for --from 2021-12-01 --to 2021-12-05.
+func reportSQLMarkdown(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, k := range []struct{ kind, title string }{{report.FlowLogs, "Flow logs"}, {report.S3Access, "S3 server access logs"}, {report.CloudTrail, "CloudTrail"}} {
+		qs, err := report.Queries(k.kind, "year = '2021' AND month = '12' AND day BETWEEN '01' AND '05'", report.DefaultTop)
+		require.NoError(t, err)
+		fmt.Fprintf(&b, "#### %s\n\n", k.title)
+		for _, q := range qs {
+			fmt.Fprintf(&b, "`%s`: %s.\n\n```sql\n%s;\n```\n\n", q.Name, q.Title, q.SQL)
+		}
+	}
+	return b.String()
+}
+
+var reportSQLBlock = regexp.MustCompile(`(?s)(<!-- report-sql:[^\n]*-->\n).*?(<!-- end report-sql -->)`)
+
+// TestReportREADMESQL checks that the README lists the report's tables with
+// the SQL the report prints (go test ./cmd/convert -run TestReportREADMESQL
+// -update rewrites the list).
+func TestReportREADMESQL(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := reportSQLBlock.FindStringSubmatchIndex(string(data))
+	require.NotNil(t, m, "README.md has no <!-- report-sql --> block")
+	want := reportSQLMarkdown(t)
+	got := string(data[m[3]:m[4]])
+	if *update {
+		readme := string(data[:m[3]]) + want + string(data[m[4]:])
+		require.NoError(t, os.WriteFile("../../README.md", []byte(readme), 0o644))
+		return
+	}
+	require.Equal(t, want, got, "README.md's report SQL is not the report's; if intended: go test ./cmd/convert -run TestReportREADMESQL -update")
 }

@@ -155,13 +155,24 @@ func stackedChart(w *bufio.Writer, t Table) {
 		totals[cellText(r[0])] += v
 		peak = max(peak, totals[cellText(r[0])])
 	}
-	const height, plotH, left, legendH = 360, 260, 80, 40
+	const plotH, left, perRow = 260, 80, 4
+	legendH := 24*((len(classes)+perRow-1)/perRow) + 16
+	height := legendH + plotH + 90
 	colW := max(8, min(60, 860/max(len(days), 1)))
-	width := left + colW*len(days) + 20
-	width = max(width, 600)
+	width := max(left+colW*len(days)+20, 700)
 	fmt.Fprintf(w, "<svg class=\"chart stacked\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n",
 		width, height, width, height, html.EscapeString(t.Title))
-	fmt.Fprintf(w, "<text x=\"4\" y=\"14\">%s</text>\n", humanBytes(peak))
+	for i, c := range classes {
+		color := classColors[c]
+		if color == "" {
+			color = "#444444"
+		}
+		x, y := left+(i%perRow)*150, 6+24*(i/perRow)
+		fmt.Fprintf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
+			x, y, color, x+16, y+11, html.EscapeString(classLabel(c)))
+	}
+	fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left-8, legendH+10, humanBytes(peak))
+	fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", left-8, legendH+plotH)
 	fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n", left-4, legendH+plotH, width-10, legendH+plotH)
 	base := map[string]float64{}
 	for _, r := range t.Rows {
@@ -182,17 +193,10 @@ func stackedChart(w *bufio.Writer, t Table) {
 			html.EscapeString(d), html.EscapeString(c), v, left+i*colW, y, max(colW-2, 1), h, color,
 			html.EscapeString(d), html.EscapeString(classLabel(c)), humanBytes(v))
 	}
-	step := max(1, len(days)/10)
+	step := max(1, len(days)/30)
 	for i := 0; i < len(days); i += step {
-		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\">%s</text>\n", left+i*colW, legendH+plotH+16, html.EscapeString(days[i]))
-	}
-	for i, c := range classes {
-		color := classColors[c]
-		if color == "" {
-			color = "#444444"
-		}
-		fmt.Fprintf(w, "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"16\">%s</text>\n",
-			left+i*130, color, left+i*130+16, html.EscapeString(classLabel(c)))
+		x, y := left+i*colW+colW/2, legendH+plotH+12
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-45 %d %d)\">%s</text>\n", x, y, x, y, html.EscapeString(days[i]))
 	}
 	fmt.Fprint(w, "</svg>\n")
 }
