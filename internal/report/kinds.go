@@ -110,7 +110,8 @@ func flowLogTables(days string) []tableSpec {
 	       coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
 	       sum(bytes) AS bytes
 	FROM flow_logs_parquet
-	WHERE {days} AND via_nat = false
+	WHERE {days}
+	  AND via_nat = false
 	GROUP BY 1, 2, 3
 	ORDER BY bytes DESC NULLS LAST, nat_interface_id NULLS LAST, src NULLS LAST, dst NULLS LAST
 	LIMIT {top}`, days)},
@@ -119,7 +120,8 @@ func flowLogTables(days string) []tableSpec {
 			sql: sql(`
 	SELECT remote_aws_service, remote_aws_region, sum(bytes) AS bytes
 	FROM flow_logs_parquet
-	WHERE {days} AND via_nat AND traffic_class = 'aws_service'
+	WHERE {days}
+	  AND via_nat AND traffic_class = 'aws_service'
 	GROUP BY 1, 2
 	ORDER BY bytes DESC NULLS LAST, remote_aws_service NULLS LAST, remote_aws_region NULLS LAST
 	LIMIT {top}`, days)},
@@ -210,7 +212,8 @@ func s3AccessTables(days string) []tableSpec {
 			sql: sql(`
 	SELECT remoteip, sum(objectsize) AS bytes, count(*) AS requests
 	FROM s3_access_logs_parquet
-	WHERE {days} AND operation = '`+op+`'
+	WHERE {days}
+	  AND operation = '`+op+`'
 	GROUP BY remoteip
 	ORDER BY bytes DESC NULLS LAST, remoteip NULLS LAST
 	LIMIT {top}`, days)}
