@@ -36,30 +36,33 @@ type groupBy struct {
 	budget         int
 	dir            string
 
-	groups map[string][]value
-	key    []byte // scratch for the key of the row being added
+	groups map[string]int // key → index of its first value in vals
+	vals   []value        // nValues per group
+	key    []byte         // scratch for the key of the row being added
 	runs   []string
 	spills int
 }
 
 func newGroupBy(nKeys, nValues, budget int, dir string) *groupBy {
-	return &groupBy{nKeys: nKeys, nValues: nValues, budget: max(budget, 1), dir: dir, groups: map[string][]value{}}
+	return &groupBy{nKeys: nKeys, nValues: nValues, budget: max(budget, 1), dir: dir, groups: map[string]int{}}
 }
 
 // add adds one row: keys (nKeys of them, each a string or NULL) and its
 // values (nValues, NULL ones not counted).
 func (g *groupBy) add(keys []cell, vals []cell) error {
 	g.key = encodeKey(g.key[:0], keys)
-	agg, ok := g.groups[string(g.key)]
+	at, ok := g.groups[string(g.key)]
 	if !ok {
 		if len(g.groups) >= g.budget {
 			if err := g.spill(); err != nil {
 				return err
 			}
 		}
-		agg = make([]value, g.nValues)
-		g.groups[string(g.key)] = agg
+		at = len(g.vals)
+		g.vals = append(g.vals, make([]value, g.nValues)...)
+		g.groups[string(g.key)] = at
 	}
+	agg := g.vals[at : at+g.nValues]
 	for i, v := range vals {
 		if v.valid {
 			agg[i].sum += v.num
@@ -116,12 +119,7 @@ func (g *groupBy) spill() error {
 	w := bufio.NewWriterSize(f, 1<<16)
 	var buf []byte
 	for _, k := range sortedKeys(g.groups) {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(k)))
-		buf = append(buf, k...)
-		for _, v := range g.groups[k] {
-			buf = binary.AppendVarint(buf, v.sum)
-			buf = binary.AppendUvarint(buf, uint64(v.n))
-		}
+		buf = appendRecord(buf[:0], []byte(k), g.group(k))
 		if _, err := w.Write(buf); err != nil {
 			f.Close()
 			return fmt.Errorf("report: spilling groups to %s: %w", f.Name(), err)
@@ -131,10 +129,20 @@ func (g *groupBy) spill() error {
 		return fmt.Errorf("report: spilling groups to %s: %w", f.Name(), err)
 	}
 	clear(g.groups)
+	g.vals = g.vals[:0]
+	if len(g.runs) > maxRuns {
+		return g.compact()
+	}
 	return nil
 }
 
-func sortedKeys(m map[string][]value) []string {
+// group returns the values of an in-memory group.
+func (g *groupBy) group(key string) []value {
+	at := g.groups[key]
+	return g.vals[at : at+g.nValues]
+}
+
+func sortedKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -149,20 +157,59 @@ func sortedKeys(m map[string][]value) []string {
 func (g *groupBy) each(fn func(keys []cell, vals []value) error) error {
 	defer g.removeRuns()
 	if len(g.runs) == 0 {
-		for k, v := range g.groups {
+		for k := range g.groups {
 			keys, err := decodeKey([]byte(k), g.nKeys)
 			if err != nil {
 				return err
 			}
-			if err := fn(keys, v); err != nil {
+			if err := fn(keys, slices.Clone(g.group(k))); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	// Merge the sorted runs and the sorted in-memory groups.
+	return g.merge(g.runs, true, func(key []byte, vals []value) error {
+		keys, err := decodeKey(key, g.nKeys)
+		if err != nil {
+			return err
+		}
+		return fn(keys, slices.Clone(vals))
+	})
+}
+
+// maxRuns bounds the run files of a group-by (and so the files open while
+// merging): when a spill makes more, they are merged into one.
+const maxRuns = 32
+
+// compact merges the run files into one.
+func (g *groupBy) compact() error {
+	f, err := os.CreateTemp(g.dir, "group-*.run")
+	if err != nil {
+		return fmt.Errorf("report: merging spilled groups: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	var buf []byte
+	err = g.merge(g.runs, false, func(key []byte, vals []value) error {
+		buf = appendRecord(buf[:0], key, vals)
+		_, err := w.Write(buf)
+		return err
+	})
+	if err = errors.Join(err, w.Flush(), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("report: merging spilled groups into %s: %w", f.Name(), err)
+	}
+	g.removeRuns()
+	g.runs = []string{f.Name()}
+	return nil
+}
+
+// merge calls emit once per key of the runs (and, withMemory, of the
+// in-memory groups), in key order, with the key's summed values. emit may
+// not keep its arguments.
+func (g *groupBy) merge(runs []string, withMemory bool, emit func(key []byte, vals []value) error) error {
 	var h mergeHeap
-	for _, name := range g.runs {
+	for _, name := range runs {
 		f, err := os.Open(name)
 		if err != nil {
 			return fmt.Errorf("report: reading spilled groups: %w", err)
@@ -176,28 +223,23 @@ func (g *groupBy) each(fn func(keys []cell, vals []value) error) error {
 			h = append(h, it)
 		}
 	}
-	mem := &runIter{mem: sortedKeys(g.groups), groups: g.groups, nValues: g.nValues, pos: -1}
-	if err := mem.next(); err != nil {
-		return err
-	}
-	if !mem.done {
-		h = append(h, mem)
+	if withMemory {
+		mem := &runIter{mem: sortedKeys(g.groups), g: g, nValues: g.nValues, pos: -1}
+		if err := mem.next(); err != nil {
+			return err
+		}
+		if !mem.done {
+			h = append(h, mem)
+		}
 	}
 	heap.Init(&h)
 	acc := make([]value, g.nValues)
 	var cur []byte
 	have := false
-	flush := func() error {
-		keys, err := decodeKey(cur, g.nKeys)
-		if err != nil {
-			return err
-		}
-		return fn(keys, slices.Clone(acc))
-	}
 	for h.Len() > 0 {
 		it := h[0]
 		if have && !bytes.Equal(it.key, cur) {
-			if err := flush(); err != nil {
+			if err := emit(cur, acc); err != nil {
 				return err
 			}
 			clear(acc)
@@ -221,9 +263,21 @@ func (g *groupBy) each(fn func(keys []cell, vals []value) error) error {
 		}
 	}
 	if have {
-		return flush()
+		return emit(cur, acc)
 	}
 	return nil
+}
+
+// appendRecord appends a run record: the key's length and bytes, then each
+// value's sum and count.
+func appendRecord(buf, key []byte, vals []value) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(key)))
+	buf = append(buf, key...)
+	for _, v := range vals {
+		buf = binary.AppendVarint(buf, v.sum)
+		buf = binary.AppendUvarint(buf, uint64(v.n))
+	}
+	return buf
 }
 
 func (g *groupBy) removeRuns() {
@@ -238,7 +292,7 @@ type runIter struct {
 	r       *bufio.Reader
 	name    string
 	mem     []string
-	groups  map[string][]value
+	g       *groupBy
 	pos     int
 	nValues int
 
@@ -255,7 +309,7 @@ func (it *runIter) next() error {
 			return nil
 		}
 		it.key = []byte(it.mem[it.pos])
-		it.vals = it.groups[it.mem[it.pos]]
+		it.vals = it.g.group(it.mem[it.pos])
 		return nil
 	}
 	l, err := binary.ReadUvarint(it.r)

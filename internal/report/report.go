@@ -26,8 +26,9 @@ const (
 const DefaultTop = 50
 
 // DefaultGroupBudget is the number of groups a table keeps in memory before
-// it spills them to disk (about 100-200 bytes each with their keys).
-const DefaultGroupBudget = 1 << 20
+// it spills them to disk (a group is its key and 16 bytes per value, plus
+// the map entry: about 100 bytes).
+const DefaultGroupBudget = 1 << 16
 
 // Config says what to report on.
 type Config struct {
