@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/report"
+	"convert/internal/s3test"
 )
 
 // reportJSON is the JSON of convert report, as a script reads it.
@@ -184,4 +185,32 @@ func TestReportREADMESQL(t *testing.T) {
 		return
 	}
 	require.Equal(t, want, got, "README.md's report SQL is not the report's; if intended: go test ./cmd/convert -run TestReportREADMESQL -update")
+}
+
+// TestReportFromS3 reads the output tree from S3 (versitygw): the same
+// tables as from the directory, by ranged reads of only the range's days.
+func TestReportFromS3(t *testing.T) {
+	out := classifiedTestdata(t)
+	srv := s3test.Start(t, false)
+	srv.CreateBucket(t, "lake")
+	// The tree under a prefix, next to other data that is not the table.
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "flowlogs"), os.DirFS(out)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.parquet"), []byte("not parquet"), 0o644))
+	srv.Upload(t, "lake", dir)
+	for _, days := range [][]string{nil, {"--from", "2021-12-05", "--to", "2021-12-05"}} {
+		local := runBinary(t, nil, append([]string{"report", "flowlogs", "--in", out, "--format", "json"}, days...)...)
+		require.Equal(t, 0, local.code, local.stderr)
+		remote := runBinary(t, srv.Env(), append([]string{"report", "flowlogs", "--in", "s3://lake/flowlogs", "--format", "json",
+			"--endpoint-url", srv.Endpoint, "--path-style"}, days...)...)
+		require.Equal(t, 0, remote.code, remote.stderr)
+		var a, b map[string]any
+		require.NoError(t, json.Unmarshal([]byte(local.stdout), &a))
+		require.NoError(t, json.Unmarshal([]byte(remote.stdout), &b))
+		require.Equal(t, "s3://lake/flowlogs", b["input"])
+		delete(a, "input")
+		delete(b, "input")
+		require.Equal(t, a, b)
+		require.NotEmpty(t, b["tables"].([]any)[0].(map[string]any)["rows"])
+	}
 }
