@@ -82,6 +82,9 @@ type Table struct {
 	Chart string `json:"-"`
 }
 
+// progressEvery is the least time between two progress lines.
+const progressEvery = 200 * time.Millisecond
+
 // ErrNoFiles is returned when no Parquet file of the range is under the
 // input.
 var ErrNoFiles = errors.New("report: no Parquet files in the range")
@@ -127,6 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	acc := &accumulator{groups: groups}
 	var readBytes int64
 	start := time.Now()
+	var shown time.Time
 	for n, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -144,7 +148,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, acc.err
 		}
 		readBytes += f.obj.Size
-		if cfg.Progress != nil {
+		if cfg.Progress != nil && (n+1 == len(files) || time.Since(shown) >= progressEvery) {
+			shown = time.Now()
 			fmt.Fprintf(cfg.Progress, "\rreport: %d/%d files, %s of %s, %d rows, %s ", n+1, len(files),
 				humanBytes(readBytes), humanBytes(rep.FileBytes), rep.Rows, time.Since(start).Round(time.Second))
 		}

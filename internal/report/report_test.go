@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -456,6 +457,14 @@ func TestDayPruning(t *testing.T) {
 	require.Equal(t, inRange, opened)
 	checkAgainst(t, rep, rowsOf(t, out, "2024-12-31", "2025-01-01"), map[string]query{
 		"top_pairs": flowLogQueries(DefaultTop)["top_pairs"], "bytes_per_day_class": flowLogQueries(DefaultTop)["bytes_per_day_class"]})
+
+	// Progress: a line per file at most, the last one complete.
+	var progress bytes.Buffer
+	_, err = Run(context.Background(), Config{Kind: FlowLogs, Input: &storage.LocalSink{Root: out}, Progress: &progress})
+	require.NoError(t, err)
+	n := len(parquettest.Files(t, out, ".parquet"))
+	require.Contains(t, progress.String(), fmt.Sprintf("\rreport: %d/%d files", n, n))
+	require.True(t, strings.HasSuffix(progress.String(), "\n"))
 
 	// A range without files is an error that says so.
 	_, err = Run(context.Background(), Config{Kind: FlowLogs, Input: sink, From: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC),
