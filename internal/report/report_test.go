@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/classify"
@@ -421,11 +422,13 @@ type countingSink struct {
 	*storage.LocalSink
 	mu     sync.Mutex
 	opened map[string]bool
+	read   int64 // bytes
 }
 
 func (s *countingSink) ReadRange(ctx context.Context, rel string, off, n int64) ([]byte, error) {
 	s.mu.Lock()
 	s.opened[rel] = true
+	s.read += n
 	s.mu.Unlock()
 	return s.LocalSink.ReadRange(ctx, rel, off, n)
 }
@@ -455,6 +458,28 @@ func TestDayPruning(t *testing.T) {
 	}
 	slices.Sort(opened)
 	require.Equal(t, inRange, opened)
+	// Only the column chunks the tables use are read (4 of the default
+	// format's 14 columns), and the footers.
+	var needed, footers int64
+	for _, f := range inRange {
+		pf, err := file.OpenParquetFile(filepath.Join(out, f), false)
+		require.NoError(t, err)
+		footers += int64(pf.MetaData().Size()) + 8
+		for rg := range pf.NumRowGroups() {
+			meta := pf.MetaData().RowGroup(rg)
+			for c := range meta.NumColumns() {
+				cc, err := meta.ColumnChunk(c)
+				require.NoError(t, err)
+				if slices.Contains(kinds[FlowLogs].columns, cc.PathInSchema().String()) {
+					needed += cc.TotalCompressedSize()
+				}
+			}
+		}
+		pf.Close()
+	}
+	t.Logf("read %d bytes: column chunks %d, footers %d, files %d", sink.read, needed, footers, rep.FileBytes)
+	require.LessOrEqual(t, sink.read, needed+footers+int64(len(inRange))<<10)
+	require.Less(t, needed, rep.FileBytes*3/4)
 	checkAgainst(t, rep, rowsOf(t, out, "2024-12-31", "2025-01-01"), map[string]query{
 		"top_pairs": flowLogQueries(DefaultTop)["top_pairs"], "bytes_per_day_class": flowLogQueries(DefaultTop)["bytes_per_day_class"]})
 
