@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"convert/internal/report"
 	"convert/internal/schema"
 )
 
@@ -28,6 +30,10 @@ var exampleParams = map[string]string{
 	"SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1", "SecurityGroupIds": "sg-0123456789abcdef0",
 	"AlarmEmail": "ops@example.com",
 }
+
+// classifiedParams turn on classification (flow logs).
+var classifiedParams = map[string]string{"VpcCidrs": "10.0.0.0/16,100.64.0.0/16,2600:1f18:a:b00::/56",
+	"NatGatewayEnis": "eni-0123456789abcdef0", "AwsIpRanges": "s3://my-flow-logs/ip-ranges/ip-ranges.json"}
 
 func withParams(over map[string]string) map[string]string {
 	p := map[string]string{}
@@ -100,7 +106,39 @@ func TestTemplate(t *testing.T) {
 		})
 	}
 
-	s := loadStack(t, exampleParams, chinaPseudo("convert-flowlogs"), nil)
+	// Classified flow logs (VpcCidrs set): the conversion gets the
+	// classification flags, the table its columns, and the saved queries
+	// convert report's classification tables.
+	s := loadStack(t, withParams(classifiedParams), chinaPseudo("convert-flowlogs"), map[string]string{"GlueDatabase": "convert_flowlogs"})
+	require.Equal(t, []string{"FlowLogsClassifiedTable"}, s.resourcesOfType("AWS::Glue::Table"))
+	cfg := kinds["flowlogs"].cfg
+	cfg.Table, cfg.Schema = "flow_logs_parquet", schema.WithVPCClassification(cfg.Schema)
+	want, err := schema.GlueTableOf(cfg)
+	require.NoError(t, err)
+	input := s.resource(t, "FlowLogsClassifiedTable")["TableInput"].(map[string]any)
+	require.Equal(t, glueColumns(want.Columns), input["StorageDescriptor"].(map[string]any)["Columns"])
+	queries := s.resourcesOfType("AWS::Athena::NamedQuery")
+	require.Equal(t, []string{"TopTalkersQuery", "InternetByInternalAddrQuery", "NatTopContributorsQuery", "NatAwsServiceQuery", "BytesPerDayClassQuery"}, queries)
+	reportSQL, err := report.Queries(report.FlowLogs, yesterday, report.DefaultTop)
+	require.NoError(t, err)
+	for _, q := range queries[1:] {
+		sql := s.resource(t, q)["QueryString"].(string)
+		require.True(t, slices.ContainsFunc(reportSQL, func(r report.Query) bool { return r.SQL+"\n" == sql }), "%s is not a report table's SQL", q)
+	}
+	env := map[string]any{}
+	for _, e := range s.resource(t, "TaskDefinition")["ContainerDefinitions"].([]any)[0].(map[string]any)["Environment"].([]any) {
+		e := e.(map[string]any)
+		env[e["Name"].(string)] = e["Value"]
+	}
+	require.Equal(t, "true", env["CONVERT_CLASSIFY"])
+	require.Equal(t, classifiedParams["VpcCidrs"], env["CONVERT_VPC_CIDRS"])
+	require.Equal(t, classifiedParams["NatGatewayEnis"], env["CONVERT_NAT_GATEWAY_ENIS"])
+	require.Equal(t, classifiedParams["AwsIpRanges"], env["CONVERT_AWS_IP_RANGES"])
+	// Without VpcCidrs, none of it.
+	s = loadStack(t, exampleParams, chinaPseudo("convert-flowlogs"), nil)
+	for _, e := range s.resource(t, "TaskDefinition")["ContainerDefinitions"].([]any)[0].(map[string]any)["Environment"].([]any) {
+		require.NotContains(t, e.(map[string]any)["Name"], "CLASSIFY")
+	}
 	for machine, file := range map[string]string{"DailyStateMachine": "state-machine-daily.asl.json", "BackfillStateMachine": "state-machine-backfill.asl.json"} {
 		data, err := os.ReadFile(file)
 		require.NoError(t, err)
@@ -265,6 +303,11 @@ func TestStackOnMoto(t *testing.T) {
 		t.Run(tc.kind+"/"+tc.region, func(t *testing.T) {
 			name := "convert-" + tc.kind
 			over := map[string]string{"Kind": tc.kind}
+			if tc.kind == "flowlogs" {
+				for k, v := range classifiedParams {
+					over[k] = v
+				}
+			}
 			if tc.kind == "cloudtrail" {
 				over["SourceKmsKeyArns"] = "arn:aws:kms:us-east-1:123456789012:key/source"
 				over["OutputKmsKeyArns"] = "arn:aws:kms:us-east-1:123456789012:key/out1,arn:aws:kms:us-east-1:123456789012:key/out2"
@@ -348,10 +391,20 @@ func TestStackOnMoto(t *testing.T) {
 			require.Equal(t, "65532:65532", c["user"])
 			envs := map[string]string{}
 			for _, e := range c["environment"].([]any) {
+				if e == nil {
+					continue // an !If that chose AWS::NoValue (moto keeps it as null)
+				}
 				e := e.(map[string]any)
 				envs[e["name"].(string)] = e["value"].(string)
 			}
-			require.Equal(t, map[string]string{"CONVERT_IN": "s3://my-flow-logs/AWSLogs/", "CONVERT_OUT": "s3://my-flow-logs-parquet/flowlogs/", "CONVERT_REGION": tc.region}, envs)
+			wantEnv := map[string]string{"CONVERT_IN": "s3://my-flow-logs/AWSLogs/", "CONVERT_OUT": "s3://my-flow-logs-parquet/flowlogs/", "CONVERT_REGION": tc.region}
+			if tc.kind == "flowlogs" {
+				wantEnv["CONVERT_CLASSIFY"] = "true"
+				wantEnv["CONVERT_VPC_CIDRS"] = classifiedParams["VpcCidrs"]
+				wantEnv["CONVERT_NAT_GATEWAY_ENIS"] = classifiedParams["NatGatewayEnis"]
+				wantEnv["CONVERT_AWS_IP_RANGES"] = classifiedParams["AwsIpRanges"]
+			}
+			require.Equal(t, wantEnv, envs)
 			require.Equal(t, "/ecs/"+name, c["logConfiguration"].(map[string]any)["options"].(map[string]any)["awslogs-group"])
 
 			// The state machines hold the ASL files (moto does not apply
@@ -379,10 +432,15 @@ func TestStackOnMoto(t *testing.T) {
 			db := s.resource(t, "GlueDatabase")["DatabaseInput"].(map[string]any)
 			call(t, tc.region, "glue", "create-database", "--database-input", mustJSON(t, db))
 			tableID := kinds[tc.kind].resource
+			cfg := kinds[tc.kind].cfg
+			nQueries := kinds[tc.kind].queries
+			if tc.kind == "flowlogs" {
+				tableID, cfg.Schema = "FlowLogsClassifiedTable", schema.WithVPCClassification(cfg.Schema)
+				nQueries += 4
+			}
 			input := s.resource(t, tableID)["TableInput"]
 			call(t, tc.region, "glue", "create-table", "--database-name", "convert_"+tc.kind, "--table-input", mustJSON(t, input))
 			table := call(t, tc.region, "glue", "get-table", "--database-name", "convert_"+tc.kind, "--name", kinds[tc.kind].table)["Table"].(map[string]any)
-			cfg := kinds[tc.kind].cfg
 			cfg.Table = kinds[tc.kind].table
 			want, err := schema.GlueTableOf(cfg)
 			require.NoError(t, err)
@@ -406,7 +464,7 @@ func TestStackOnMoto(t *testing.T) {
 			require.Equal(t, "s3://my-flow-logs-parquet/flowlogs/_athena/", got["ResultConfiguration"].(map[string]any)["OutputLocation"])
 			require.EqualValues(t, 10737418240, got["BytesScannedCutoffPerQuery"])
 			queries := s.resourcesOfType("AWS::Athena::NamedQuery")
-			require.Len(t, queries, kinds[tc.kind].queries)
+			require.Len(t, queries, nQueries)
 			for _, q := range queries {
 				p := s.resource(t, q)
 				call(t, tc.region, "athena", "create-named-query", "--name", p["Name"].(string), "--work-group", p["WorkGroup"].(string),

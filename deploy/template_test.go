@@ -173,6 +173,12 @@ func (s *stack) resolve(t *testing.T, n *yaml.Node) any {
 		return fmt.Sprint(s.resolve(t, n.Content[0])) == fmt.Sprint(s.resolve(t, n.Content[1]))
 	case "!Not":
 		return !s.resolve(t, n.Content[0]).(bool)
+	case "!And":
+		all := true
+		for _, c := range n.Content {
+			all = all && s.resolve(t, c).(bool)
+		}
+		return all
 	case "!Condition":
 		return s.conditions[n.Value]
 	}

@@ -36,6 +36,7 @@ Usage:
   convert plan KIND --in s3://… --out s3://…      split a backfill into work items
   convert verify --out PATH                       check an output tree against its ledger
   convert compact --out PATH                      merge small files of each day (exactly once)
+  convert report KIND --in PATH [--from --to]     who uses the traffic: tables and charts (HTML, JSON, TSV)
   convert gen flowlogs --dir DIR [--size 1GiB]    generate realistic sample logs
   convert bench flowlogs [--size 1GiB]            measure MB/s, ratio to gunzip, peak RSS
   convert version                                 this convert's version (not ImageMagick's convert)
@@ -79,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = verifyCommand(ctx, args[1:], stdout, stderr)
 	case "compact":
 		code = compactCommand(ctx, args[1:], stdout, stderr)
+	case "report":
+		code = reportCommand(ctx, args[1:], stdout, stderr)
 	case "gen":
 		code = genCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -112,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-var commands = append(kindNames(), "ddl", "plan", "verify", "compact", "gen", "bench", "version", "help")
+var commands = append(kindNames(), "ddl", "plan", "verify", "compact", "report", "gen", "bench", "version", "help")
 
 // nearestCommand returns the command a mistyped one most likely meant, or "".
 func nearestCommand(name string) string {
