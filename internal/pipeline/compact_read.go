@@ -24,53 +24,6 @@ const compactBatchRows = 32 << 10
 // is one ranged GET.
 const compactStreamBytes = 1 << 20
 
-// rangeFile reads a committed output file by range (storage.RangeReader):
-// Parquet needs random access, and a ranged GET per buffer fill reads an S3
-// object without downloading or spilling it.
-type rangeFile struct {
-	ctx  context.Context
-	rr   storage.RangeReader
-	path string
-	size int64
-	off  int64 // for Seek, which the footer reader uses to find the size
-}
-
-var _ parquet.ReaderAtSeeker = (*rangeFile)(nil)
-
-func (f *rangeFile) ReadAt(p []byte, off int64) (int, error) {
-	if off >= f.size {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), f.size-off)
-	if n == 0 {
-		return 0, nil
-	}
-	b, err := f.rr.ReadRange(f.ctx, f.path, off, n)
-	if err != nil {
-		return 0, err
-	}
-	copy(p, b)
-	if n < int64(len(p)) {
-		return int(n), io.EOF
-	}
-	return int(n), nil
-}
-
-func (f *rangeFile) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += f.off
-	case io.SeekEnd:
-		offset += f.size
-	}
-	if offset < 0 {
-		return 0, errors.New("seek before the start")
-	}
-	f.off = offset
-	return offset, nil
-}
-
 // openCommitted opens a committed output file for reading.
 func openCommitted(ctx context.Context, sink storage.Sink, f writer.FileInfo, mem memory.Allocator) (*pqarrow.FileReader, func(), error) {
 	rr, ok := sink.(storage.RangeReader)
@@ -80,7 +33,7 @@ func openCommitted(ctx context.Context, sink storage.Sink, f writer.FileInfo, me
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
 	props.BufferSize = compactStreamBytes
-	pf, err := file.NewParquetReader(&rangeFile{ctx: ctx, rr: rr, path: f.Path, size: f.Bytes}, file.WithReadProps(props))
+	pf, err := file.NewParquetReader(storage.NewRangeFile(ctx, rr, f.Path, f.Bytes), file.WithReadProps(props))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", f.Path, err)
 	}

@@ -93,52 +93,8 @@ func openReaderAt(ctx context.Context, sink storage.Sink, obj storage.Object) (r
 	if !ok {
 		return nil, fmt.Errorf("report: %s cannot read ranges of its objects", sink)
 	}
-	return &rangeReaderAt{ctx: ctx, rr: rr, rel: obj.Key, size: obj.Size}, nil
+	return storage.NewRangeFile(ctx, rr, obj.Key, obj.Size), nil
 }
-
-// rangeReaderAt reads an object by ranged reads (one GET each on S3; the
-// Parquet reader asks for the footer and then one buffered stream per
-// column chunk read).
-type rangeReaderAt struct {
-	ctx  context.Context
-	rr   storage.RangeReader
-	rel  string
-	size int64
-	pos  int64
-}
-
-func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), r.size-off)
-	b, err := r.rr.ReadRange(r.ctx, r.rel, off, n)
-	if err != nil {
-		return 0, err
-	}
-	c := copy(p, b)
-	if c < len(p) {
-		return c, io.EOF
-	}
-	return c, nil
-}
-
-func (r *rangeReaderAt) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		off += r.pos
-	case io.SeekEnd:
-		off += r.size
-	}
-	if off < 0 {
-		return 0, errors.New("report: seek before start")
-	}
-	r.pos = off
-	return off, nil
-}
-
-func (r *rangeReaderAt) Close() error { return nil }
 
 // batch is one Arrow batch of a file, with NULL for the columns it lacks.
 type batch struct {
