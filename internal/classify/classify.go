@@ -62,6 +62,13 @@ type Classifier struct {
 	region  []string
 	nat     map[string]bool
 	natList []string // the same, searched when few
+	// serviceNum and regionNum number the distinct names of service and
+	// region, by value of aws: AppendColumns hands them to the writer as
+	// the columns' value numbers (see reader.Indexed), so that it writes
+	// dictionary indices without hashing the names row by row.
+	serviceNum, regionNum []int32
+	serviceIDs            map[string]int32 // distinct service name → number
+	regions               int              // distinct region names
 }
 
 // New builds a Classifier. It needs at least one VPC CIDR.
@@ -104,6 +111,16 @@ func New(cfg Config) (*Classifier, error) {
 		return cmp.Compare(a.Bits(), b.Bits())
 	})
 	names := map[[2]string]int32{}
+	c.serviceIDs = map[string]int32{}
+	regionIDs := map[string]int32{}
+	number := func(ids map[string]int32, name string) int32 {
+		k, ok := ids[name]
+		if !ok {
+			k = int32(len(ids))
+			ids[name] = k
+		}
+		return k
+	}
 	entries := make([]prefixValue, 0, len(prefixes))
 	for _, p := range prefixes {
 		r := best[p]
@@ -113,10 +130,13 @@ func New(cfg Config) (*Classifier, error) {
 			v = int32(len(c.service))
 			names[k] = v
 			c.service, c.region = append(c.service, r.Service), append(c.region, r.Region)
+			c.serviceNum = append(c.serviceNum, number(c.serviceIDs, r.Service))
+			c.regionNum = append(c.regionNum, number(regionIDs, r.Region))
 		}
 		entries = append(entries, prefixValue{prefix: p, val: v})
 	}
 	c.aws = newPrefixTable(entries)
+	c.regions = len(regionIDs)
 	return c, nil
 }
 
@@ -170,7 +190,10 @@ func (c *Classifier) Classify(f *Flow) Result {
 }
 
 // classify is Classify into *r, which AppendColumns reuses row after row.
-func (c *Classifier) classify(f *Flow, r *Result) {
+// It returns the value of the remote address in the AWS ranges (the index
+// of r's Region and, unless the record named the service, of r's Service),
+// or -1.
+func (c *Classifier) classify(f *Flow, r *Result) int32 {
 	*r = Result{}
 	src, dst := f.SrcAddr, f.DstAddr
 	sa, sok := parseAddr(src)
@@ -194,17 +217,17 @@ func (c *Classifier) classify(f *Flow, r *Result) {
 	switch {
 	case src == "" || dst == "":
 		r.ViaNAT = NotNAT
-		return
+		return -1
 	case !sok || !dok:
 		r.Class = Unknown
-		return
+		return -1
 	}
 	srcLocal, dstLocal := c.isLocal(sa), c.isLocal(da)
 	var egress bool
 	switch {
 	case srcLocal && dstLocal:
 		r.Class = IntraVPC
-		return
+		return -1
 	case srcLocal:
 		egress = true
 	case dstLocal:
@@ -215,15 +238,16 @@ func (c *Classifier) classify(f *Flow, r *Result) {
 		egress = false
 	default:
 		r.Class = Unknown
-		return
+		return -1
 	}
 	remote, ra, named := src, sa, f.PktSrcAWSService
 	if egress {
 		remote, ra, named = dst, da, f.PktDstAWSService
 	}
 	r.RemoteAddr = remote
+	aws := int32(-1)
 	if v, ok := c.aws.lookup(ra); ok {
-		r.Service, r.Region = c.service[v], c.region[v]
+		r.Service, r.Region, aws = c.service[v], c.region[v], v
 	}
 	if named != "" {
 		r.Service = named
@@ -248,6 +272,7 @@ func (c *Classifier) classify(f *Flow, r *Result) {
 	default:
 		r.Class = InternetIngress
 	}
+	return aws
 }
 
 // isNAT reports whether eni is a NAT gateway's: a few string comparisons

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -9,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"convert/internal/reader"
 	"convert/internal/schema"
 )
 
@@ -19,11 +21,23 @@ type stringColumn interface {
 	Value(i int) string
 }
 
+// valueNumbers is a batch with numbered string values (reader.Indexed).
+type valueNumbers interface {
+	ValueNumbers(col int) ([]int32, int)
+}
+
 // AppendColumns returns rec with the classification columns
 // (schema.VPCClassFields) appended, one value per row; rec's own columns
 // are shared, not copied. The result must be released. Columns the record
 // lacks (flow-log fields of versions 3 to 5) count as NULL; a record that
 // already has a column of that name is an error.
+//
+// The result is a *reader.Indexed: it keeps the value numbers of rec's
+// columns (when rec is a *reader.Indexed, as the flow-log reader's batches
+// are) and numbers remote_aws_service and remote_aws_region by the
+// Classifier's own tables, so that the writer writes all of them as
+// dictionary indices without hashing each value (traffic_class is an Arrow
+// dictionary already). Its numbers are valid as long as rec's.
 func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	sc := rec.Schema()
 	for _, f := range schema.VPCClassFields {
@@ -88,6 +102,9 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 	remote, service, region := newStrings(n, 14), newStrings(n, 4), newStrings(n, 8)
 	natValid, natValue := make([]byte, bitutil.BytesForBits(int64(n))), make([]byte, bitutil.BytesForBits(int64(n)))
 	natNulls := 0
+	serviceNums, regionNums := make([]int32, n), make([]int32, n)
+	services := len(c.serviceIDs)
+	var named map[string]int32 // services the records name that the ranges lack
 	var (
 		f Flow
 		r Result
@@ -101,7 +118,7 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 		if path != nil && path.IsValid(i) {
 			f.TrafficPath = path.Value(i)
 		}
-		c.classify(&f, &r)
+		aws := c.classify(&f, &r)
 		if r.Class == None {
 			classNulls++
 		} else {
@@ -111,6 +128,27 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 		remote.add(r.RemoteAddr)
 		service.add(r.Service)
 		region.add(r.Region)
+		if aws >= 0 {
+			regionNums[i] = c.regionNum[aws]
+		}
+		switch {
+		case r.Service == "":
+		case aws >= 0 && r.Service == c.service[aws]:
+			serviceNums[i] = c.serviceNum[aws]
+		default: // named by the record (version 5)
+			k, ok := c.serviceIDs[r.Service]
+			if !ok {
+				if k, ok = named[r.Service]; !ok {
+					if named == nil {
+						named = map[string]int32{}
+					}
+					k = int32(services)
+					named[r.Service] = k
+					services++
+				}
+			}
+			serviceNums[i] = k
+		}
 		switch r.ViaNAT {
 		case NotNAT:
 			natNulls++
@@ -142,7 +180,24 @@ func (c *Classifier) AppendColumns(rec arrow.RecordBatch) (arrow.RecordBatch, er
 	for _, col := range cols[sc.NumFields():] {
 		col.Release()
 	}
-	return out, nil
+	nums, bounds := make([][]int32, len(cols)), make([]int, len(cols))
+	if in, ok := rec.(valueNumbers); ok {
+		for i := range sc.NumFields() {
+			nums[i], bounds[i] = in.ValueNumbers(i)
+		}
+	}
+	serviceCol, regionCol := sc.NumFields()+serviceField, sc.NumFields()+regionField
+	nums[serviceCol], bounds[serviceCol] = serviceNums, services
+	nums[regionCol], bounds[regionCol] = regionNums, c.regions
+	return reader.NewIndexed(out, nums, bounds), nil
+}
+
+// serviceField and regionField are the positions of remote_aws_service and
+// remote_aws_region in schema.VPCClassFields.
+var serviceField, regionField = classField("remote_aws_service"), classField("remote_aws_region")
+
+func classField(name string) int {
+	return slices.IndexFunc(schema.VPCClassFields, func(f arrow.Field) bool { return f.Name == name })
 }
 
 // classDictionary holds the class names in Class order from IntraVPC: the

@@ -110,7 +110,9 @@ func (k *FlowLogs) classified(rd Reader, src ObjectSource) Reader {
 type flowReader struct{ *vpcflow.Reader }
 
 // classifiedReader is a flow-log reader whose batches carry the
-// classification columns. Its batch is valid until the next call to Next.
+// classification columns, and the value numbers of the reader's batches
+// (see classify.AppendColumns). Its batch is valid until the next call to
+// Next.
 type classifiedReader struct {
 	Reader
 	classifier *classify.Classifier

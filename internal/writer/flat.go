@@ -74,12 +74,12 @@ func sliceBatch(rec arrow.RecordBatch, i, j int64) arrow.RecordBatch {
 	return part
 }
 
-// isFlat reports whether every field of sc is a primitive or string column.
+// isFlat reports whether every field of sc is a primitive, string or dictionary column.
 func isFlat(sc *arrow.Schema) bool {
 	for _, f := range sc.Fields() {
 		switch f.Type.ID() {
 		case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.STRUCT, arrow.MAP,
-			arrow.DICTIONARY, arrow.EXTENSION, arrow.RUN_END_ENCODED, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
+			arrow.EXTENSION, arrow.RUN_END_ENCODED, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
 			arrow.SPARSE_UNION, arrow.DENSE_UNION:
 			return false
 		}
