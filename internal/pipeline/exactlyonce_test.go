@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/require"
 
+	"convert/internal/parquettest"
 	"convert/internal/s3test"
 	"convert/internal/storage"
 )
@@ -480,6 +481,52 @@ func TestRacingRuns(t *testing.T) {
 	require.NoError(t, err)
 	requireRows(t, cleanRows(t, in), outputRows(t, out))
 	verifyOK(t, out)
+}
+
+// withdrawingSink is a LocalSink on which another run withdraws its lease
+// (removes its record) while this one lists the leases, right after the
+// listing has shown the first record.
+type withdrawingSink struct {
+	*storage.LocalSink
+	withdraw string
+	once     sync.Once
+}
+
+func (s *withdrawingSink) List(ctx context.Context, rel string, fn func(storage.Object) error) error {
+	return s.LocalSink.List(ctx, rel, func(o storage.Object) error {
+		if strings.HasPrefix(o.Key, leasesDir("flowlogs")+"/") {
+			s.once.Do(func() { _ = os.Remove(filepath.Join(s.Root, s.withdraw)) })
+		}
+		return fn(o)
+	})
+}
+
+// TestLeaseSeenPastAWithdrawnLease is TestRacingRuns' interleaving made
+// certain: of four racing runs, two were refused and withdrew their leases
+// while the other two listed the leases; the listing stopped at a withdrawn
+// record and looked complete, so neither of the two saw the other and both
+// converted everything (every row of a day twice). A live lease listed after
+// a withdrawn one must still refuse the run.
+func TestLeaseSeenPastAWithdrawnLease(t *testing.T) {
+	out := t.TempDir()
+	now := time.Now()
+	write := func(rec leaseRecord) {
+		data, _ := json.Marshal(rec)
+		require.NoError(t, os.MkdirAll(filepath.Join(out, leasesDir("flowlogs")), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(out, leasePath("flowlogs", rec.ID)), data, 0o644))
+	}
+	// Listed first: an ended run's record (expired, not yet tidied away);
+	// second: a refused run's, withdrawn while listed; last: a live run's.
+	write(leaseRecord{ID: "0000000000000000", Host: "elsewhere", Expires: now.Add(-time.Second)})
+	write(leaseRecord{ID: "0000000000000001", Host: "elsewhere", Expires: now.Add(time.Minute)})
+	write(leaseRecord{ID: "ffffffffffffffff", Host: "live-host", PID: 1, Started: now, Expires: now.Add(time.Hour)})
+	sink := &withdrawingSink{LocalSink: &storage.LocalSink{Root: out}, withdraw: filepath.FromSlash(leasePath("flowlogs", "0000000000000001"))}
+	_, err := Run(context.Background(), Config{Kind: &FlowLogs{}, Source: &storage.LocalSource{Root: testdataFlowLogs},
+		Sink: sink, Workers: 1, MaxRejectRatio: DefaultMaxRejectRatio})
+	require.ErrorIs(t, err, ErrOutputBusy)
+	require.Contains(t, err.Error(), "live-host")
+	require.NoFileExists(t, filepath.Join(out, sink.withdraw), "the interleaving happened")
+	require.Empty(t, parquettest.Files(t, out, ".parquet"), "the refused run wrote nothing")
 }
 
 func TestLeaseLiveness(t *testing.T) {

@@ -238,7 +238,11 @@ func syncDir(dir string) {
 }
 
 // List walks the files under rel (relative keys, lexical order), skipping
-// hidden temporaries.
+// hidden temporaries. A file or folder removed while the walk runs is left
+// out and the walk goes on: the listing shows every file present from its
+// start to its end, as an S3 listing does. (Stopping there instead would cut
+// the listing short without an error: a run reading the leases would miss a
+// live run's lease behind one being withdrawn.)
 func (s *LocalSink) List(ctx context.Context, rel string, fn func(Object) error) error {
 	start := s.Root
 	if rel != "" {
@@ -248,8 +252,11 @@ func (s *LocalSink) List(ctx context.Context, rel string, fn func(Object) error)
 		}
 		start = filepath.Join(s.Root, filepath.FromSlash(c))
 	}
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed meanwhile, or (start) nothing written there yet
+			}
 			return err
 		}
 		if ctx.Err() != nil {
@@ -265,6 +272,9 @@ func (s *LocalSink) List(ctx context.Context, rel string, fn func(Object) error)
 			return nil
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed since its folder was read
+		}
 		if err != nil {
 			return err
 		}
@@ -276,10 +286,6 @@ func (s *LocalSink) List(ctx context.Context, rel string, fn func(Object) error)
 		obj.Key = filepath.ToSlash(r)
 		return fn(obj)
 	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
 }
 
 const tempMarker = ".tmp-"

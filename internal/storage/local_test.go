@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -184,4 +186,35 @@ func TestLocalETagSeesRewrites(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, []byte("bbbb"), 0o644))
 	require.NoError(t, os.Chtimes(p, st.ModTime(), st.ModTime()))
 	require.NotEqual(t, before, etag())
+}
+
+// TestLocalSinkListGoesOnPastRemovedFiles: a file or folder removed while
+// List walks (a run withdrawing its lease while another reads the leases)
+// is left out, and the listing goes on to the files after it instead of
+// ending there without an error.
+func TestLocalSinkListGoesOnPastRemovedFiles(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := &LocalSink{Root: root}
+	for _, rel := range []string{"d/a.json", "d/b.json", "d/c.json", "d/e/x.json", "d/f.json", "g/y.json"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, rel)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, rel), []byte("{}"), 0o644))
+	}
+	var listed []string
+	require.NoError(t, s.List(ctx, "", func(o Object) error {
+		if o.Key == "d/a.json" {
+			// Both read with their folder already; gone before their turn.
+			require.NoError(t, os.Remove(filepath.Join(root, "d/b.json")))
+			require.NoError(t, os.RemoveAll(filepath.Join(root, "d/e")))
+		}
+		listed = append(listed, o.Key)
+		return nil
+	}))
+	require.Equal(t, []string{"d/a.json", "d/c.json", "d/f.json", "g/y.json"}, listed)
+
+	// A folder never written lists as empty; an error of fn is not taken
+	// for one.
+	require.NoError(t, s.List(ctx, "none/", func(Object) error { t.Fatal("listed from nothing"); return nil }))
+	err := s.List(ctx, "d/", func(Object) error { return fmt.Errorf("reading: %w", fs.ErrNotExist) })
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -38,7 +38,9 @@ type Sink interface {
 	// Nothing is visible at rel until Commit succeeds.
 	Create(ctx context.Context, rel string) (File, error)
 	// List calls fn for each object under the prefix rel, in key order; the
-	// Keys passed to fn are relative to the root.
+	// Keys passed to fn are relative to the root. It shows every object
+	// present from its start to its end (one written or removed meanwhile
+	// may or may not be shown): the pipeline's leases rely on it.
 	List(ctx context.Context, rel string, fn func(Object) error) error
 	// Open reads a committed object.
 	Open(ctx context.Context, rel string) (io.ReadCloser, error)
