@@ -33,6 +33,7 @@ type dictColumn struct {
 	memo   map[string]int32       // the chunk's dictionary: value → index
 	values []string               // index → value
 	dense  bool                   // values only, for the rest of the chunk
+	probed bool                   // probe has judged the chunk's dictionary
 	stale  bool                   // arrow-go's dictionary may have entries the mirror lacks
 
 	trans  []int32  // batch number → dictionary index, where stamp == gen
@@ -69,7 +70,7 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	// arrow-go judges after each write whether the dictionary pays (on
 	// uncompressed pages only); a value written alone would fail that
 	// test, so such columns are written as values, as before.
-	d.cw, d.dense, d.stale = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path()), false
+	d.cw, d.dense, d.stale, d.probed = cw, cw.Properties().DictionaryCostFallbackEnabledFor(cw.Descr().Path()), false, false
 	d.memo, d.values = map[string]int32{}, d.values[:0]
 	for i := range d.seen {
 		d.seen[i] = 0
@@ -77,16 +78,70 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	d.seg = 0
 }
 
-// writeValues writes a batch without numbers through write, as values,
+// writeValues writes a batch without numbers through writeDense, as values,
 // which arrow-go adds to its dictionary. The mirror reads the new entries
 // back from arrow-go's dictionary when the next numbered batch comes, so
 // that it still goes in as indices (a batch taken from two days' rows has
 // no numbers, and must not turn the rest of the chunk into values); a
 // column that never gets numbers (the addresses) never pays for that.
-func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, write func() error) error {
+//
+// The first probeRows rows of a chunk's column are written alone, and if
+// most of them were new to the dictionary (see probeDictionary) the chunk
+// falls back to plain encoding there, as arrow-go does when the dictionary
+// overflows, instead of hashing values into a dictionary that would
+// overflow anyway.
+func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, col arrow.Array, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
 	d.stale = true
-	return write()
+	if d.probed {
+		return writeDense(col, levels)
+	}
+	head := int64(probeRows - cw.RowsWritten())
+	if head <= 0 || head >= int64(col.Len()) {
+		if err := writeDense(col, levels); err != nil {
+			return err
+		}
+		if head <= 0 || int64(col.Len()) == head {
+			d.probe(cw)
+		}
+		return nil
+	}
+	first := array.NewSlice(col, 0, head)
+	defer first.Release()
+	var lvFirst, lvRest []int16
+	if levels != nil {
+		lvFirst, lvRest = levels[:head], levels[head:]
+	}
+	if err := writeDense(first, lvFirst); err != nil {
+		return err
+	}
+	d.probe(cw)
+	rest := array.NewSlice(col, head, int64(col.Len()))
+	defer rest.Release()
+	return writeDense(rest, lvRest)
+}
+
+// probeRows is how many rows of a chunk's column probeDictionary judges by.
+const probeRows = 4096
+
+// probe decides, once per chunk, whether the dictionary of a column written
+// as values is worth keeping: when more than nine in ten of the first
+// probeRows values were distinct (random addresses, timestamps), the
+// dictionary would hold nearly every value, so that it saves no bytes over
+// plain pages and Snappy, and overflows after a hash per value; the chunk
+// then falls back to plain encoding (arrow-go's FallbackToPlain, as on an
+// overflow). Half is too low a bar: S3 object keys are half new in the
+// first rows of a chunk, and then repeat.
+func (d *dictColumn) probe(cw file.ColumnChunkWriter) {
+	d.probed = true
+	enc, ok := cw.CurrentEncoder().(dictIndexer)
+	if !ok || !isDictEncoding(cw.CurrentEncoder().Encoding()) {
+		return
+	}
+	if 10*enc.NumEntries() > 9*cw.RowsWritten() {
+		cw.FallbackToPlain()
+		d.setDense()
+	}
 }
 
 // resync adds the entries arrow-go's dictionary has beyond the mirror's.

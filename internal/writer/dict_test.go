@@ -171,3 +171,69 @@ func TestNumberedValuesWriteDictionaryIndices(t *testing.T) {
 		})
 	}
 }
+
+// A string column written as values whose first probeRows rows are nearly
+// all distinct (random addresses) falls back to plain encoding there,
+// without a dictionary page; one whose values are half new at first and
+// then repeat (object keys) keeps its dictionary. Values, footer and page
+// statistics read back exact either way.
+func TestProbeFallsBackOnNearlyUniqueValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "addr", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "key", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	root := t.TempDir()
+	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, "x.parquet", "", sc,
+		Options{Mem: mem}) // pages of 1 MiB: none is cut before the probe
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(9, 10))
+	var want [][2]any
+	for _, n := range []int{1000, 30000, 5000} { // the probe falls inside the second batch
+		b := array.NewRecordBuilder(mem, sc)
+		for r := 0; r < n; r++ {
+			row := [2]any{}
+			if rng.IntN(50) == 0 {
+				b.Field(0).AppendNull()
+			} else {
+				s := fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256))
+				b.Field(0).(*array.StringBuilder).Append(s)
+				row[0] = s
+			}
+			k := fmt.Sprintf("logs/%04d.gz", rng.IntN(2000)) // half new in the first 4096 rows
+			b.Field(1).(*array.StringBuilder).Append(k)
+			row[1] = k
+			want = append(want, row)
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		require.NoError(t, f.Write(rec))
+		rec.Release()
+	}
+	_, err = f.Finish()
+	require.NoError(t, err)
+	require.NoError(t, f.Commit())
+
+	path := filepath.Join(root, "x.parquet")
+	got := parquettest.Read(t, path)
+	require.Equal(t, int64(len(want)), got.NumRows)
+	for r, w := range want {
+		require.Equal(t, w[0], got.Rows[r]["addr"], "row %d", r)
+		require.Equal(t, w[1], got.Rows[r]["key"], "row %d", r)
+	}
+	parquettest.CheckStatistics(t, path)
+	parquettest.CheckStatisticsParquetGo(t, path)
+	dictPages, plainPages := dataPageEncodings(t, path, 0)
+	require.Zero(t, dictPages, "nearly unique values: no dictionary pages")
+	require.Positive(t, plainPages)
+	pf, err := file.OpenParquetFile(path, false)
+	require.NoError(t, err)
+	defer pf.Close()
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
+	require.NoError(t, err)
+	require.False(t, cc.HasDictionaryPage(), "the dictionary is discarded, not written")
+	dictPages, plainPages = dataPageEncodings(t, path, 1)
+	require.Positive(t, dictPages, "repeating keys keep their dictionary")
+	require.Zero(t, plainPages)
+}

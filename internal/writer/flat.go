@@ -156,11 +156,10 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 				continue
 			}
 		}
-		write := func() error { return writeDense(col, levels) }
 		if d := fw.dicts[i]; d != nil {
-			err = d.writeValues(cw, write)
+			err = d.writeValues(cw, col, levels, writeDense)
 		} else {
-			err = write()
+			err = writeDense(col, levels)
 		}
 		if err != nil {
 			return fmt.Errorf("column %s (%d rows, %d NULL): %w", fw.schema.Field(i).Name, col.Len(), col.NullN(), err)

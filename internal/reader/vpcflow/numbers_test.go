@@ -98,3 +98,19 @@ func TestStringDictBounds(t *testing.T) {
 	_, ok = d.Number([]byte(strings.Repeat("x", reader.MaxDictValueBytes+1)))
 	require.False(t, ok)
 }
+
+// TestScanIntMatchesParseInt: the one-pass field scan parses a field as
+// parseInt parses it alone, and stops at the first space.
+func TestScanIntMatchesParseInt(t *testing.T) {
+	for _, f := range []string{"", "-", "+", "0", "-0", "+7", "12a", "a", "--1", "2147483648", "-2147483649",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"00000000000000000001", "1234567890123456789", "18446744073709551616", "99999999999999999999"} {
+		want, wantOK := parseInt([]byte(f))
+		for _, tail := range []string{"", " rest", " "} {
+			v, n, ok := scanInt([]byte(f + tail))
+			if n != len(f) || ok != wantOK || (ok && v != want) {
+				t.Errorf("scanInt(%q) = %d, %d, %v; parseInt(%q) = %d, %v", f+tail, v, n, ok, f, want, wantOK)
+			}
+		}
+	}
+}

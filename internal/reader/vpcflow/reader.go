@@ -397,49 +397,93 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 
 // parseRow splits a data line and parses its numeric fields into rd.nums. It
 // returns a reason when the line must be rejected; then nothing was appended.
+//
+// One pass over the line: an integer field is parsed as its end is looked
+// for, and a string field's end is found with bytes.IndexByte. The field
+// count is checked before a bad integer is reported, so that a line with
+// a field too many or too few is rejected for that, as before.
 func (rd *Reader) parseRow(line []byte) string {
 	cols := rd.layout.columns
 	rd.fields = rd.fields[:0]
 	whole := line
-	for {
-		i := bytes.IndexByte(line, ' ')
-		if i < 0 {
-			rd.fields = append(rd.fields, line)
-			break
+	bad := -1 // the first integer column whose field is not one
+	for i := range cols {
+		var f []byte
+		if cols[i].kind == kindString {
+			j := bytes.IndexByte(line, ' ')
+			if j < 0 {
+				f, line = line, nil
+			} else {
+				f, line = line[:j], line[j+1:]
+			}
+		} else {
+			v, n, ok := scanInt(line)
+			f = line[:n]
+			if n < len(line) {
+				line = line[n+1:]
+			} else {
+				line = nil
+			}
+			switch {
+			case len(f) == 1 && f[0] == '-':
+			case !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)):
+				if bad < 0 {
+					bad = i
+				}
+			default:
+				rd.nums[i] = v
+			}
 		}
-		rd.fields = append(rd.fields, line[:i])
-		line = line[i+1:]
-		if len(rd.fields) > len(cols) {
+		rd.fields = append(rd.fields, f)
+		rd.valid[i] = !(len(f) == 1 && f[0] == '-')
+		if line == nil {
 			break
 		}
 	}
-	if len(rd.fields) != len(cols) {
+	if len(rd.fields) != len(cols) || line != nil {
 		n := bytes.Count(whole, []byte{' '}) + 1
 		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols))
 	}
-	for i := range cols {
-		f := rd.fields[i]
-		if len(f) == 1 && f[0] == '-' {
-			rd.valid[i] = false
-			continue
-		}
-		rd.valid[i] = true
-		switch cols[i].kind {
-		case kindInt32:
-			v, ok := parseInt(f)
-			if !ok || v < -1<<31 || v > 1<<31-1 {
-				return badInt(cols[i].name, f)
-			}
-			rd.nums[i] = v
-		case kindInt64:
-			v, ok := parseInt(f)
-			if !ok {
-				return badInt(cols[i].name, f)
-			}
-			rd.nums[i] = v
-		}
+	if bad >= 0 {
+		return badInt(cols[bad].name, rd.fields[bad])
 	}
 	return ""
+}
+
+// scanInt reads the field at the start of b (up to the first space, or all
+// of b), returning its length n and its value as parseInt would parse it.
+func scanInt(b []byte) (v int64, n int, ok bool) {
+	neg := false
+	i := 0
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var u uint64
+	ok = true
+	start := i
+	for ; i < len(b) && b[i] != ' '; i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			ok = false
+			continue
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	digits := i - start
+	if digits == 0 || digits > 19 || !ok {
+		return 0, i, false
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, i, false
+		}
+		return -int64(u), i, true
+	}
+	if u > 1<<63-1 {
+		return 0, i, false
+	}
+	return int64(u), i, true
 }
 
 // badInt is the reject reason for a field that is not an integer of its
