@@ -91,12 +91,22 @@ func (k *FlowLogs) NewReader(r io.Reader, src ObjectSource) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !k.ByDelivery && src.Fallback.IsZero() && len(rd.Schema().FieldIndices("start")) == 0 {
+	if err := k.checkDatable(rd.Schema(), src, "the format has no start field"); err != nil {
 		rd.Release()
-		return nil, fmt.Errorf("%s: %w: the format has no start field and the key no date; give --partition-date YYYY-MM-DD",
-			src.Object.Key, ErrNoPartitionDate)
+		return nil, err
 	}
 	return k.classified(flowReader{rd}, src), nil
+}
+
+// checkDatable fails an object whose rows cannot be partitioned: no start
+// column (why says which is missing), no date in its key, and partitioning
+// by record time.
+func (k *FlowLogs) checkDatable(sc *arrow.Schema, src ObjectSource, why string) error {
+	if !k.ByDelivery && src.Fallback.IsZero() && len(sc.FieldIndices("start")) == 0 {
+		return fmt.Errorf("%s: %w: %s and the key no date; give --partition-date YYYY-MM-DD",
+			src.Object.Key, ErrNoPartitionDate, why)
+	}
+	return nil
 }
 
 // classified adds the classification columns to rd's batches with --classify.

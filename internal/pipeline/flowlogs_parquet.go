@@ -38,10 +38,9 @@ func (k *FlowLogs) newParquetReader(r io.Reader, src ObjectSource) (Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	if !k.ByDelivery && src.Fallback.IsZero() && len(rd.Schema().FieldIndices("start")) == 0 {
+	if err := k.checkDatable(rd.Schema(), src, "the Parquet object has no start column"); err != nil {
 		rd.Release()
-		return nil, fmt.Errorf("%s: %w: the Parquet object has no start column and the key no date; give --partition-date YYYY-MM-DD",
-			src.Object.Key, ErrNoPartitionDate)
+		return nil, err
 	}
 	return k.classified(parquetFlowReader{rd}, src), nil
 }
