@@ -73,10 +73,12 @@ func ddlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := applyEnv(fs); err != nil {
 		return usageExit(stderr, "ddl", err)
 	}
-	if d.classify && kind != "flowlogs" {
-		return usageExit(stderr, "ddl", &usageError{msg: "--classify is for flowlogs only", flags: true})
-	}
 	k := kind.command()
+	if d.classify && k.Optional == nil {
+		// --classify adds the Optional columns; a kind without them has
+		// nothing to add.
+		return usageExit(stderr, "ddl", &usageError{msg: "--classify is for " + optionalKinds() + " only", flags: true})
+	}
 	cfg := schema.DDLConfig{Database: *database, Table: *table, Location: *location,
 		Projection: !*noProjection, YearRange: *years, Schema: k.Schema(), Partitions: k.Partitions}
 	if cfg.Table == "" {
@@ -206,4 +208,16 @@ func outputPartitions(ctx context.Context, st *stores, out string) ([]string, er
 	}
 	sort.Strings(parts)
 	return parts, nil
+}
+
+// optionalKinds names the kinds whose Description has Optional columns (the
+// kinds --classify applies to), in the order of pipeline.Kinds.
+func optionalKinds() string {
+	var names []string
+	for _, n := range kindNames() {
+		if kindName(n).command().Optional != nil {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", ")
 }

@@ -67,6 +67,16 @@ func (k *S3Access) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span, e
 	if k.ByDelivery || len(idx) == 0 {
 		return dayRuns(rec.NumRows(), func(int64) (int64, bool) { return 0, false }, fallback, hasFallback)
 	}
+	if b, ok := rec.(interface{ RequestSeconds() []int64 }); ok {
+		// The reader parsed every row's time while checking the line.
+		if secs := b.RequestSeconds(); int64(len(secs)) == rec.NumRows() {
+			return dayRuns(rec.NumRows(), func(i int64) (int64, bool) {
+				return floorDiv(secs[i], 86400), true
+			}, fallback, hasFallback)
+		}
+	}
+	// A batch without the reader's times (rebuilt, or from elsewhere):
+	// parse the column.
 	times := rec.Column(idx[0]).(*array.String)
 	var bad error
 	spans, err := dayRuns(rec.NumRows(), func(i int64) (int64, bool) {

@@ -10,7 +10,6 @@ import (
 
 	"convert/internal/bench"
 	"convert/internal/gen"
-	"convert/internal/reader"
 )
 
 // The columns that repeat carry value numbers (reader.Indexed): two non-null
@@ -32,8 +31,9 @@ func TestReaderNumbersRepeatingValues(t *testing.T) {
 		batches, numbered := 0, 0
 		for rd.Next() {
 			rec := rd.RecordBatch()
-			ix, ok := rec.(*reader.Indexed)
+			b, ok := rec.(*Batch)
 			require.True(t, ok)
+			ix := b.Indexed
 			for i := range NumFields {
 				nums, bound := ix.ValueNumbers(i)
 				if !numberedFields[i] {

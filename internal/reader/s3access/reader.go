@@ -70,6 +70,11 @@ type Reader struct {
 	stats Stats
 
 	f fields // the current line, split; reused
+
+	// secs holds the Unix seconds of the request time of each row of the
+	// batch being filled (parsed once, by parseLine); the batch takes it
+	// over (Batch.RequestSeconds), so a new one is made for every batch.
+	secs []int64
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -191,6 +196,7 @@ func (rd *Reader) Next() bool {
 	}
 	rd.cols.reset()
 	rd.rows, rd.batchSize = 0, 0
+	rd.secs = make([]int64, 0, cap(rd.secs))
 	for !rd.eof && rd.rows < rd.cfg.ChunkRows && rd.batchSize < rd.batchMax {
 		line, err := rd.lines.Next()
 		switch {
@@ -249,11 +255,24 @@ func (rd *Reader) buildBatch() arrow.RecordBatch {
 			idx[i], distinct[i] = nums, c.dict.Len()
 		}
 	}
-	if idx == nil {
-		return rec
-	}
-	return reader.NewIndexed(rec, idx, distinct)
+	// An Indexed without numbers (idx nil) reports none for every column,
+	// as a plain batch would.
+	return &Batch{Indexed: reader.NewIndexed(rec, idx, distinct), secs: rd.secs}
 }
+
+// Batch is a record batch of the Reader: the value numbers of its string
+// columns (reader.Indexed) and the request times the Reader parsed while
+// checking each line. A batch that is sliced, taken from or rebuilt is an
+// ordinary record batch again, without either.
+type Batch struct {
+	*reader.Indexed
+	secs []int64
+}
+
+// RequestSeconds returns the Unix seconds of each row's requestdatetime, as
+// RequestTime would parse it (one per row; every row has a valid time).
+// The slice belongs to the batch: do not modify it.
+func (b *Batch) RequestSeconds() []int64 { return b.secs }
 
 // handleLine turns one line into a row or a reject; it reports whether a row
 // was appended.
@@ -298,10 +317,10 @@ func parseLine(line []byte, f *fields) (sent, size int64, reason string) {
 	if f.n < MandatoryFields {
 		return 0, 0, fmt.Sprintf("%v: got %d, need at least %d (through versionid)", reader.ErrFieldCount, f.n, MandatoryFields)
 	}
-	if _, ok := parseRequestTime(f.v[fieldTime]); !ok {
+	var ok bool
+	if f.sec, ok = parseRequestTime(f.v[fieldTime]); !ok {
 		return 0, 0, fmt.Sprintf("column requestdatetime: %v: %q", ErrBadTime, f.v[fieldTime])
 	}
-	var ok bool
 	if sent, ok = parseCount(f.v[fieldBytesSent]); !ok {
 		return 0, 0, fmt.Sprintf("column bytessent: %v: %q", reader.ErrBadInt, f.v[fieldBytesSent])
 	}
@@ -350,6 +369,7 @@ func (rd *Reader) appendRow(sent, size int64) {
 	}
 	rd.cols.bytesSent.appendCount(sent)
 	rd.cols.objSz.appendCount(size)
+	rd.secs = append(rd.secs, f.sec)
 }
 
 func (rd *Reader) reject(raw []byte, truncated bool, reason string) {

@@ -40,8 +40,9 @@ var (
 // the line.
 type fields struct {
 	v     [NumFields][]byte
-	n     int // fields present, at most NumFields
-	extra int // fields after the last documented one
+	n     int   // fields present, at most NumFields
+	extra int   // fields after the last documented one
+	sec   int64 // Unix seconds of the request time, set by parseLine
 }
 
 // splitLine splits an access-log line into fields. Fields are separated by
