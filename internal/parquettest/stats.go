@@ -592,3 +592,26 @@ func Encodings(t testing.TB, path string) map[string]bool {
 	}
 	return out
 }
+
+// RequireNumbersMatchValues requires that nums (a reader's value numbers of
+// col, see reader.Indexed) are below bound and number col's non-null values
+// one to one: equal numbers for equal values, and only for them.
+func RequireNumbersMatchValues(t testing.TB, name string, col *array.String, nums []int32, bound int) {
+	t.Helper()
+	require.GreaterOrEqual(t, len(nums), col.Len(), name)
+	byNum, byValue := map[int32]string{}, map[string]int32{}
+	for r := range col.Len() {
+		if col.IsNull(r) {
+			continue
+		}
+		k, v := nums[r], col.Value(r)
+		require.True(t, k >= 0 && int(k) < bound, "%s row %d: number %d, bound %d", name, r, k, bound)
+		if old, ok := byNum[k]; ok {
+			require.Equal(t, old, v, "%s row %d: number %d for two values", name, r, k)
+		}
+		if old, ok := byValue[v]; ok {
+			require.Equal(t, old, k, "%s row %d: two numbers for %q", name, r, v)
+		}
+		byNum[k], byValue[v] = v, k
+	}
+}

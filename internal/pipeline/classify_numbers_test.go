@@ -87,23 +87,7 @@ func numberedColumns(t *testing.T, kind *FlowLogs, text string) []string {
 				continue
 			}
 			names = append(names, f.Name)
-			col := rec.Column(i).(*array.String)
-			require.GreaterOrEqual(t, len(nums), col.Len(), f.Name)
-			byNum, byValue := map[int32]string{}, map[string]int32{}
-			for r := 0; r < col.Len(); r++ {
-				if col.IsNull(r) {
-					continue
-				}
-				k, v := nums[r], col.Value(r)
-				require.True(t, k >= 0 && int(k) < bound, "%s row %d: number %d, bound %d", f.Name, r, k, bound)
-				if old, ok := byNum[k]; ok {
-					require.Equal(t, old, v, "%s row %d: number %d for two values", f.Name, r, k)
-				}
-				if old, ok := byValue[v]; ok {
-					require.Equal(t, old, k, "%s row %d: two numbers for %q", f.Name, r, v)
-				}
-				byNum[k], byValue[v] = v, k
-			}
+			parquettest.RequireNumbersMatchValues(t, f.Name, rec.Column(i).(*array.String), nums, bound)
 		}
 		if batches == 0 {
 			numbered = names

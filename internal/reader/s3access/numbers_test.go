@@ -2,6 +2,7 @@ package s3access
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"convert/internal/bench"
 	"convert/internal/gen"
+	"convert/internal/parquettest"
 )
 
 // The columns that repeat carry value numbers (reader.Indexed): two non-null
@@ -44,22 +46,7 @@ func TestReaderNumbersRepeatingValues(t *testing.T) {
 					continue // more distinct values than a dictionary numbers
 				}
 				numbered++
-				a := rec.Column(i).(*array.String)
-				byNum, byVal := map[int32]string{}, map[string]int32{}
-				for r := range a.Len() {
-					if a.IsNull(r) {
-						continue
-					}
-					k, v := nums[r], a.Value(r)
-					require.Less(t, int(k), bound)
-					if w, ok := byNum[k]; ok {
-						require.Equal(t, w, v, "column %d row %d", i, r)
-					}
-					if w, ok := byVal[v]; ok {
-						require.Equal(t, w, k, "column %d row %d", i, r)
-					}
-					byNum[k], byVal[v] = v, k
-				}
+				parquettest.RequireNumbersMatchValues(t, fmt.Sprint("column ", i), rec.Column(i).(*array.String), nums, bound)
 			}
 			batches++
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/stretchr/testify/require"
 
+	"convert/internal/parquettest"
 	"convert/internal/reader"
 )
 
@@ -48,23 +49,7 @@ func TestReaderNumbersRepeatingValues(t *testing.T) {
 				continue
 			}
 			require.NotNil(t, nums, "batch %d: %s", batches, name)
-			a := rec.Column(col(name)).(*array.String)
-			byNum := map[int32]string{}
-			byVal := map[string]int32{}
-			for r := range a.Len() {
-				if a.IsNull(r) {
-					continue
-				}
-				k, v := nums[r], a.Value(r)
-				require.Less(t, int(k), bound)
-				if w, ok := byNum[k]; ok {
-					require.Equal(t, w, v, "%s row %d", name, r)
-				}
-				if w, ok := byVal[v]; ok {
-					require.Equal(t, w, k, "%s row %d", name, r)
-				}
-				byNum[k], byVal[v] = v, k
-			}
+			parquettest.RequireNumbersMatchValues(t, name, rec.Column(col(name)).(*array.String), nums, bound)
 		}
 		for _, name := range []string{"srcaddr", "dstaddr"} {
 			nums, _ := ix.ValueNumbers(col(name))
