@@ -193,15 +193,7 @@ func (st *stores) writeTo(ctx context.Context, dest string, data []byte) error {
 	if path.Dir(key) == "." {
 		sink.Prefix = ""
 	}
-	f, err := sink.Create(ctx, path.Base(key))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
+	return storage.WriteObject(ctx, sink, path.Base(key), data)
 }
 
 // readFrom reads a local path or an s3:// URL.

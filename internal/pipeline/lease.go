@@ -176,15 +176,7 @@ func (l *lease) write(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := l.sink.Create(ctx, l.rec.path(l.kind))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := f.Commit(); err != nil {
+	if err := storage.WriteObject(ctx, l.sink, l.rec.path(l.kind), append(data, '\n')); err != nil {
 		return err
 	}
 	l.mu.Lock()

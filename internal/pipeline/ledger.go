@@ -398,15 +398,7 @@ func (l *ledger) write(ctx context.Context, rel string, u *UnitRecord) error {
 	if err != nil {
 		return err
 	}
-	f, err := l.sink.Create(ctx, rel)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
+	return storage.WriteObject(ctx, l.sink, rel, append(data, '\n'))
 }
 
 // removeFiles deletes output files; missing ones are not an error.

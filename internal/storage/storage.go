@@ -50,6 +50,20 @@ type Sink interface {
 	String() string
 }
 
+// WriteObject writes data as the whole object rel of sink and commits it;
+// if the write fails, nothing is visible at rel.
+func WriteObject(ctx context.Context, sink Sink, rel string, data []byte) error {
+	f, err := sink.Create(ctx, rel)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
 // File is an output object being written.
 type File interface {
 	io.Writer
