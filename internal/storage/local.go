@@ -24,10 +24,19 @@ import (
 // (data, ./data/, /abs/data, a link to it): the ledger then recognises it.
 // Symbolic links inside the tree are not followed; they are listed with a
 // Skip reason so that the summary counts them.
+//
+// A file removed while the walk goes on (a producer rotating or moving
+// files) is listed with the Skip reason SkipRemovedWhileListing; a folder
+// removed before the walk reached it is not listed. Only a root that is not
+// there fails the listing.
 type LocalSource struct {
 	Root    string   // a file or a directory
 	Exclude []string // directories not to descend into (the output, if inside)
 }
+
+// SkipRemovedWhileListing is the Skip reason of a file the walk saw in its
+// folder but that was gone when it looked at it.
+const SkipRemovedWhileListing = "removed while listing"
 
 // List walks the tree in lexical order.
 func (s *LocalSource) List(ctx context.Context, fn func(Object) error) error {
@@ -52,6 +61,11 @@ func (s *LocalSource) List(ctx context.Context, fn func(Object) error) error {
 	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if p != root && errors.Is(err, fs.ErrNotExist) {
+				// A folder removed after its parent was read: as for a
+				// file, what is gone when the walk gets there is not input.
+				return nil
+			}
 			return fmt.Errorf("reading input: %w", err)
 		}
 		if ctx.Err() != nil {
@@ -77,6 +91,12 @@ func (s *LocalSource) List(ctx context.Context, fn func(Object) error) error {
 			return fn(Object{Key: filepath.ToSlash(p), Skip: reason})
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed since its folder was read (a producer rotating or
+			// moving files while the run lists): listed as skipped, so the
+			// summary shows it, rather than failing the run.
+			return fn(Object{Key: filepath.ToSlash(p), Skip: SkipRemovedWhileListing})
+		}
 		if err != nil {
 			return fmt.Errorf("reading input: %w", err)
 		}

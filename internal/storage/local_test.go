@@ -218,3 +218,37 @@ func TestLocalSinkListGoesOnPastRemovedFiles(t *testing.T) {
 	err := s.List(ctx, "d/", func(Object) error { return fmt.Errorf("reading: %w", fs.ErrNotExist) })
 	require.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// TestLocalSourceListGoesOnPastRemovedFiles: an input file or folder removed
+// while the walk goes on does not fail the listing; the file is listed as
+// skipped, so that the summary counts it. A missing root still fails.
+func TestLocalSourceListGoesOnPastRemovedFiles(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	for _, rel := range []string{"d/a.log", "d/b.log", "d/c.log", "d/e/x.log", "d/f.log", "g/y.log"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, rel)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, rel), []byte("x"), 0o644))
+	}
+	real, err := filepath.EvalSymlinks(root)
+	require.NoError(t, err)
+	key := func(rel string) string { return filepath.ToSlash(filepath.Join(real, rel)) }
+	var listed, skipped []string
+	require.NoError(t, (&LocalSource{Root: root}).List(ctx, func(o Object) error {
+		if o.Key == key("d/a.log") {
+			// Both read with their folder already; gone before their turn.
+			require.NoError(t, os.Remove(filepath.Join(root, "d/b.log")))
+			require.NoError(t, os.RemoveAll(filepath.Join(root, "d/e")))
+		}
+		if o.Skip != "" {
+			skipped = append(skipped, o.Key+": "+o.Skip)
+		} else {
+			listed = append(listed, o.Key)
+		}
+		return nil
+	}))
+	require.Equal(t, []string{key("d/a.log"), key("d/c.log"), key("d/f.log"), key("g/y.log")}, listed)
+	require.Equal(t, []string{key("d/b.log") + ": " + SkipRemovedWhileListing}, skipped)
+
+	err = (&LocalSource{Root: filepath.Join(root, "none")}).List(ctx, func(Object) error { return nil })
+	require.ErrorIs(t, err, fs.ErrNotExist)
+}
