@@ -37,7 +37,7 @@ type batch struct {
 	// numberAddrs numbers the address columns (Config.NumberAddresses).
 	numberAddrs bool
 	// sized: the string buffers were sized, from the previous batch or
-	// the first row (sizeFromRow).
+	// the first rows (sizeFromRows).
 	sized bool
 }
 
@@ -117,26 +117,32 @@ func (b *batch) reset(l *layout, n int) {
 	}
 }
 
-// sizeFromRow gives the string buffers of an empty batch that had no
-// previous batch to size them by (the first of an object or layout) room
-// for maxRows rows like the first, a quarter more, and all of them together
-// at most maxBatchTextBytes: else they would grow from nothing, copying the
-// batch's text several times over.
-func (b *batch) sizeFromRow(fields [][]byte) {
+// sizeRows is how many rows an empty batch that had no previous batch to
+// size its string buffers by (the first of an object or layout) takes
+// before sizing them by those rows (sizeFromRows).
+const sizeRows = 64
+
+// sizeFromRows gives the string buffers room for maxRows rows like the
+// rows so far, an eighth more, and all of them together at most
+// maxBatchTextBytes and an eighth: else they would grow from nothing,
+// copying the batch's text several times over. The rows so far are copied
+// once (a few KiB); a first row alone would size them badly, being a
+// NODATA row or having a short address.
+func (b *batch) sizeFromRows() {
 	b.sized = true
-	text := 0
-	for i := range b.columns {
-		if b.columns[i].kind == kindString {
-			text += len(fields[i])
-		}
+	if b.rows == 0 || b.maxRows <= b.rows {
+		return
 	}
-	num, den := int64(b.maxRows)*5, int64(4)
-	if int64(text)*num > int64(maxBatchTextBytes)*den {
-		num, den = maxBatchTextBytes, int64(text)
+	num, den := int64(b.maxRows)*9, int64(b.rows)*8
+	if int64(b.text)*num > int64(maxBatchTextBytes)*den {
+		num, den = maxBatchTextBytes*9, int64(b.text)*8
 	}
 	for i := range b.columns {
 		if c := &b.columns[i]; c.kind == kindString {
-			c.data = make([]byte, 0, int(int64(len(fields[i]))*num/den))
+			want := int(int64(len(c.data)) * num / den)
+			if want > cap(c.data) {
+				c.data = append(make([]byte, 0, want), c.data...)
+			}
 		}
 	}
 }
@@ -150,8 +156,8 @@ func (b *batch) full() bool {
 // says which fields are non-NULL; fields holds the raw field bytes.
 func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 	r := b.rows
-	if !b.sized {
-		b.sizeFromRow(fields)
+	if !b.sized && r == sizeRows {
+		b.sizeFromRows()
 	}
 	for i := range b.columns {
 		c := &b.columns[i]
