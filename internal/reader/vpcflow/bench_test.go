@@ -49,3 +49,29 @@ func BenchmarkReader(b *testing.B) {
 		rd.Release()
 	}
 }
+
+// BenchmarkReaderObjects reads objects of 40,000 lines, each by a new
+// Reader, as the pipeline does (a 5-minute object is 1-2 batches): the
+// first batch of each has no previous batch to size its buffers by.
+func BenchmarkReaderObjects(b *testing.B) {
+	const lines, objects = 40_000, 5
+	input := benchInput(lines)
+	b.SetBytes(int64(len(input)) * objects)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range objects {
+			rd, err := NewReader(bytes.NewReader(input), Config{Object: "bench", Mem: memory.DefaultAllocator})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows := int64(0)
+			for rd.Next() {
+				rows += rd.RecordBatch().NumRows()
+			}
+			if rd.Err() != nil || rows != lines {
+				b.Fatal(rd.Err(), rows)
+			}
+			rd.Release()
+		}
+	}
+}

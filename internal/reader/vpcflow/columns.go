@@ -29,9 +29,16 @@ type batch struct {
 	maxRows int // the rows the buffers have room for
 	text    int // bytes of string data in the batch
 	columns []columnData
-	// dicts number the values of the string columns that repeat (nil for
-	// the others), for the whole object: see reader.Indexed.
+	// dicts number the values of the string columns that repeat, and addrs
+	// those of the address columns (nil for the others), for the whole
+	// object: see reader.Indexed.
 	dicts []*reader.StringDict
+	addrs []*reader.AddrDict
+	// numberAddrs numbers the address columns (Config.NumberAddresses).
+	numberAddrs bool
+	// sized: the string buffers were sized, from the previous batch or
+	// the first rows (sizeFromRows).
+	sized bool
 }
 
 type columnData struct {
@@ -57,7 +64,8 @@ func (b *batch) reset(l *layout, n int) {
 	if sameLayout && b.rows > 0 && b.text >= maxBatchTextBytes {
 		n = min(n, max(2*b.rows, minBatchRows))
 	}
-	if sameLayout && b.rows > 0 && b.text > 0 {
+	b.sized = sameLayout && b.rows > 0 && b.text > 0
+	if b.sized {
 		// Each column gets its share of the previous batch's text, scaled
 		// to n rows plus an eighth, and all of them together at most
 		// maxBatchTextBytes: a batch cut short by a few huge lines must not
@@ -74,8 +82,15 @@ func (b *batch) reset(l *layout, n int) {
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
 		b.dicts = make([]*reader.StringDict, len(l.columns))
+		b.addrs = make([]*reader.AddrDict, len(l.columns))
 		for i, c := range l.columns {
-			if c.kind == kindString && numbered(c.name) {
+			switch {
+			case c.kind != kindString:
+			case isAddr(c.name):
+				if b.numberAddrs {
+					b.addrs[i] = reader.NewAddrDict()
+				}
+			default:
 				b.dicts[i] = reader.NewStringDict()
 			}
 		}
@@ -94,11 +109,41 @@ func (b *batch) reset(l *layout, n int) {
 		default:
 			cd.offs = make([]int32, 1, n+1)
 			cd.data = make([]byte, 0, hints[i])
-			if d := b.dicts[i]; d != nil && !d.Full() {
+			if d, a := b.dicts[i], b.addrs[i]; (d != nil && !d.Full()) || (a != nil && !a.Full()) {
 				cd.idx = make([]int32, 0, n)
 			}
 		}
 		b.columns[i] = cd
+	}
+}
+
+// sizeRows is how many rows an empty batch that had no previous batch to
+// size its string buffers by (the first of an object or layout) takes
+// before sizing them by those rows (sizeFromRows).
+const sizeRows = 64
+
+// sizeFromRows gives the string buffers room for maxRows rows like the
+// rows so far, an eighth more, and all of them together at most
+// maxBatchTextBytes and an eighth: else they would grow from nothing,
+// copying the batch's text several times over. The rows so far are copied
+// once (a few KiB); a first row alone would size them badly, being a
+// NODATA row or having a short address.
+func (b *batch) sizeFromRows() {
+	b.sized = true
+	if b.rows == 0 || b.maxRows <= b.rows {
+		return
+	}
+	num, den := int64(b.maxRows)*9, int64(b.rows)*8
+	if int64(b.text)*num > int64(maxBatchTextBytes)*den {
+		num, den = maxBatchTextBytes*9, int64(b.text)*8
+	}
+	for i := range b.columns {
+		if c := &b.columns[i]; c.kind == kindString {
+			want := int(int64(len(c.data)) * num / den)
+			if want > cap(c.data) {
+				c.data = append(make([]byte, 0, want), c.data...)
+			}
+		}
 	}
 }
 
@@ -111,6 +156,9 @@ func (b *batch) full() bool {
 // says which fields are non-NULL; fields holds the raw field bytes.
 func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 	r := b.rows
+	if !b.sized && r == sizeRows {
+		b.sizeFromRows()
+	}
 	for i := range b.columns {
 		c := &b.columns[i]
 		if !valid[i] {
@@ -120,6 +168,12 @@ func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 				c.offs = append(c.offs, int32(len(c.data)))
 				if c.idx != nil {
 					c.idx = append(c.idx, 0)
+					if a := b.addrs[i]; a != nil {
+						a.Null()
+						if a.Full() {
+							c.idx = nil
+						}
+					}
 				}
 			}
 			continue
@@ -134,7 +188,14 @@ func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
 			c.offs = append(c.offs, int32(len(c.data)))
 			b.text += len(fields[i])
 			if c.idx != nil {
-				if k, ok := b.dicts[i].Number(fields[i]); ok {
+				var k int32
+				var ok bool
+				if a := b.addrs[i]; a != nil {
+					k, ok = a.Number(fields[i])
+				} else {
+					k, ok = b.dicts[i].Number(fields[i])
+				}
+				if ok {
 					c.idx = append(c.idx, k)
 				} else {
 					c.idx = nil // too many values: this batch and the object's next ones go unnumbered
@@ -181,7 +242,11 @@ func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
 			if idx == nil {
 				idx, distinct = make([][]int32, len(cols)), make([]int, len(cols))
 			}
-			idx[i], distinct[i] = c.idx[:n], b.dicts[i].Len()
+			if a := b.addrs[i]; a != nil {
+				idx[i], distinct[i] = c.idx[:n], a.Len()
+			} else {
+				idx[i], distinct[i] = c.idx[:n], b.dicts[i].Len()
+			}
 		}
 	}
 	if idx == nil {
@@ -190,9 +255,9 @@ func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
 	return reader.NewIndexed(rec, idx, distinct)
 }
 
-// numbered reports whether the values of string column name repeat enough
-// to number them (reader.StringDict): all but the addresses, whose numbers
-// would only be thrown away when their dictionary fills.
-func numbered(name string) bool {
-	return !strings.HasSuffix(name, "addr")
+// isAddr reports whether string column name holds addresses (srcaddr,
+// pkt_dstaddr, …), numbered by a reader.AddrDict; the other string columns
+// are numbered by a reader.StringDict.
+func isAddr(name string) bool {
+	return strings.HasSuffix(name, "addr")
 }
