@@ -3,9 +3,11 @@ package writer
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -18,8 +20,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"convert/internal/gen"
+	"convert/internal/parquettest"
+	"convert/internal/reader"
 	"convert/internal/reader/cloudtrail"
 	"convert/internal/schema"
+	"convert/internal/storage"
 )
 
 // writeBothWays writes batches (a nil batch cuts the row group) with
@@ -83,8 +88,8 @@ func requireSameFile(t *testing.T, ours, theirs []byte) {
 }
 
 // cloudTrailBatches reads a generated CloudTrail log of about size bytes in
-// batches of chunk rows.
-func cloudTrailBatches(t *testing.T, mem memory.Allocator, seed int64, size, chunk int) []arrow.RecordBatch {
+// batches of chunk rows, without their value numbers unless numbered.
+func cloudTrailBatches(t *testing.T, mem memory.Allocator, seed int64, size, chunk int, numbered bool) []arrow.RecordBatch {
 	t.Helper()
 	rd, err := cloudtrail.NewReader(bytes.NewReader(gen.CloudTrailSample(seed, size)), cloudtrail.Config{Object: "sample.json", ChunkRows: chunk, Mem: mem})
 	require.NoError(t, err)
@@ -92,6 +97,9 @@ func cloudTrailBatches(t *testing.T, mem memory.Allocator, seed int64, size, chu
 	var out []arrow.RecordBatch
 	for rd.Next() {
 		rec := rd.RecordBatch()
+		if ix, ok := rec.(*reader.Indexed); ok && !numbered {
+			rec = ix.RecordBatch
+		}
 		rec.Retain()
 		out = append(out, rec)
 	}
@@ -117,7 +125,7 @@ func TestNestedBytesMatchPqarrow(t *testing.T) {
 	sc := schema.CloudTrailSchema()
 	require.True(t, writable(sc))
 	require.False(t, isFlat(sc))
-	batches := cloudTrailBatches(t, mem, 7, 3<<20, 500)
+	batches := cloudTrailBatches(t, mem, 7, 3<<20, 500, false)
 	defer releaseAll(batches)
 	require.Greater(t, len(batches), 3)
 	// A row group cut, and a slice of a batch at an offset.
@@ -343,4 +351,93 @@ func randomNested(mem memory.Allocator, sc *arrow.Schema, rng *rand.Rand, rows, 
 	cols := append([]arrow.Array(nil), rec.Columns()...)
 	cols[1], cols[2] = newS, newTags
 	return array.NewRecordBatch(sc, cols, int64(rows))
+}
+
+// writeFile writes batches (nil cuts the row group) to a new file of
+// schema sc under root and returns its path, calling before(f) before it
+// finishes.
+func writeFile(t *testing.T, root, name string, sc *arrow.Schema, o Options, batches []arrow.RecordBatch, before func(*File)) string {
+	t.Helper()
+	f, err := NewFile(context.Background(), &storage.LocalSink{Root: root}, name, "", sc, o)
+	require.NoError(t, err)
+	for _, rec := range batches {
+		if rec == nil {
+			f.cutPending = true
+			continue
+		}
+		require.NoError(t, f.Write(rec))
+	}
+	if before != nil {
+		before(f)
+	}
+	_, err = f.Finish()
+	require.NoError(t, err)
+	require.NoError(t, f.Commit())
+	return filepath.Join(root, name)
+}
+
+// CloudTrail batches with numbered top-level strings (two objects, each
+// numbering afresh; a batch without numbers and a slice between them) read
+// back as the same batches written without numbers do, with exact footer
+// and page statistics, at the default sizes, with small pages (batches
+// written in slices) and with small dictionaries (falling back to plain);
+// the numbered columns went in as dictionary indices.
+func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sc := schema.CloudTrailSchema()
+	numbered := append(cloudTrailBatches(t, mem, 11, 4<<20, 600, true), cloudTrailBatches(t, mem, 12, 2<<20, 450, true)...)
+	defer releaseAll(numbered)
+	var plain, writes []arrow.RecordBatch
+	indexed := 0
+	for _, rec := range numbered {
+		if ix, ok := rec.(*reader.Indexed); ok {
+			indexed++
+			for _, name := range []string{"eventname", "eventsource", "awsregion", "useragent"} {
+				i := sc.FieldIndices(name)[0]
+				nums, bound := ix.ValueNumbers(i)
+				require.NotNil(t, nums, name)
+				parquettest.RequireNumbersMatchValues(t, name, rec.Column(i).(*array.String), nums, bound)
+			}
+			for _, name := range []string{"eventid", "requestid", "eventtime", "requestparameters"} {
+				nums, _ := ix.ValueNumbers(sc.FieldIndices(name)[0])
+				require.Nil(t, nums, "%s is not numbered", name)
+			}
+			plain = append(plain, ix.RecordBatch)
+		} else {
+			plain = append(plain, rec)
+		}
+	}
+	require.Equal(t, len(numbered), indexed, "every batch numbers its repeating columns")
+	require.Greater(t, len(numbered), 6)
+	// A batch without numbers, a slice, a row group cut.
+	mix := func(bs []arrow.RecordBatch) []arrow.RecordBatch {
+		sl := sliceBatch(bs[3], 101, bs[3].NumRows())
+		return append([]arrow.RecordBatch{bs[0], plain[1], bs[2], sl, nil}, bs[4:]...)
+	}
+	writes = mix(numbered)
+	plainWrites := mix(plain)
+	defer writes[3].Release()
+	defer plainWrites[3].Release()
+	_, isSlice := writes[3].(valueNumbers)
+	require.True(t, isSlice, "a slice keeps its numbers")
+
+	eventname := sc.FieldIndices("eventname")[0]
+	for _, o := range []Options{{Mem: mem}, {Mem: mem, DataPageBytes: 16 << 10}, {Mem: mem, DictionaryPageBytes: 2 << 10}} {
+		root := t.TempDir()
+		a := writeFile(t, root, "numbered.parquet", sc, o, writes, func(f *File) {
+			d := f.fw.(*flatWriter).dicts[eventname]
+			require.NotEmpty(t, d.values, "eventname went in as dictionary indices")
+		})
+		b := writeFile(t, root, "plain.parquet", sc, o, plainWrites, nil)
+		got, want := parquettest.Read(t, a), parquettest.Read(t, b)
+		require.Equal(t, want.NumRows, got.NumRows)
+		require.Equal(t, want.RowGroups, got.RowGroups)
+		require.Equal(t, want.Rows, got.Rows)
+		parquettest.CheckStatistics(t, a)
+		parquettest.CheckStatisticsParquetGo(t, a)
+		gotPG, _ := parquettest.ReadParquetGo(t, a)
+		wantPG, _ := parquettest.ReadParquetGo(t, b)
+		require.Equal(t, wantPG, gotPG)
+	}
 }

@@ -49,6 +49,13 @@ type node struct {
 	// skip is the number of nodes after this one in pre-order that belong
 	// to it (a struct's descendants): skipped when the struct is NULL.
 	skip int
+	// dict numbers the values of a top-level string column whose values
+	// repeat (nil for the others), for the whole object, and idx holds
+	// the numbers of the batch's rows while numbering is on (see
+	// reader.Indexed).
+	dict      *reader.StringDict
+	idx       []int32
+	numbering bool
 }
 
 // opKind says how a node takes a row.
@@ -69,6 +76,24 @@ func (n *node) addString(v value) {
 		n.data = append(n.data, v.b...)
 	}
 	n.offsets = append(n.offsets, int32(len(n.data)))
+	if n.numbering {
+		n.number(v)
+	}
+}
+
+// number appends the number of v, or turns numbering off for the batch
+// once the object's dictionary is full.
+func (n *node) number(v value) {
+	if !v.ok {
+		n.idx = append(n.idx, 0)
+		return
+	}
+	k, ok := n.dict.Number(v.b)
+	if !ok {
+		n.numbering, n.idx = false, n.idx[:0]
+		return
+	}
+	n.idx = append(n.idx, k)
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
@@ -86,6 +111,8 @@ func (n *node) reset() {
 	n.valid.reset()
 	n.data = n.data[:0]
 	n.offsets = append(n.offsets[:0], 0)
+	n.idx = n.idx[:0]
+	n.numbering = n.dict != nil && !n.dict.Full()
 	for _, c := range n.children {
 		c.reset()
 	}
@@ -102,9 +129,13 @@ func newColumns() *columns {
 	c := &columns{}
 	fields := sc.Fields()
 	for k := range plan.root.fields {
-		c.top = append(c.top, c.newNode(&plan.root.fields[k], fields[k].Type))
+		n := c.newNode(&plan.root.fields[k], fields[k].Type)
+		if n.kind == opString && numberedColumns[fields[k].Name] {
+			n.dict = reader.NewStringDict()
+		}
+		c.top = append(c.top, n)
 	}
-	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type}
+	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type, dict: reader.NewStringDict()}
 	c.top = append(c.top, un)
 	c.ops = append(c.ops, un)
 	for _, n := range c.top {
@@ -147,10 +178,40 @@ func (c *columns) newNode(f *field, typ arrow.DataType) *node {
 	return n
 }
 
+// reset empties the columns for another object.
 func (c *columns) reset() {
 	for _, n := range c.top {
+		if n.dict != nil {
+			n.dict.Reset()
+		}
 		n.reset()
 	}
+}
+
+// numberedColumns are the top-level string columns whose values repeat
+// within an object (a service, an action, a region, an account, a client),
+// so that numbering them (reader.StringDict) spares the Parquet writer a
+// hash per row; unmappedfields, which most often holds the same few fields
+// ({"managementEvent":true}), is numbered too. The ids and times (eventid, requestid, sharedeventid,
+// eventtime) and the JSON texts are nearly all distinct: their numbers
+// would only be thrown away when their dictionary fills.
+var numberedColumns = map[string]bool{
+	"eventversion":                 true,
+	"eventsource":                  true,
+	"eventname":                    true,
+	"awsregion":                    true,
+	"sourceipaddress":              true,
+	"useragent":                    true,
+	"errorcode":                    true,
+	"errormessage":                 true,
+	"eventtype":                    true,
+	"apiversion":                   true,
+	"readonly":                     true,
+	"recipientaccountid":           true,
+	"vpcendpointid":                true,
+	"vpcendpointaccountid":         true,
+	"eventcategory":                true,
+	"sessioncredentialfromconsole": true,
 }
 
 // size is the capacity of the columns' slices in bytes.
@@ -158,7 +219,7 @@ func (c *columns) size() int {
 	total := 0
 	var walk func(n *node)
 	walk = func(n *node) {
-		total += cap(n.data) + 4*cap(n.offsets) + cap(n.valid.bits)
+		total += cap(n.data) + 4*cap(n.offsets) + cap(n.valid.bits) + 4*cap(n.idx)
 		for _, ch := range n.children {
 			walk(ch)
 		}
@@ -228,7 +289,8 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 }
 
 // newRecordBatch turns the appended rows into a record batch allocated from
-// mem and resets the columns for the next batch.
+// mem and resets the columns for the next batch. The batch is a
+// *reader.Indexed when some column's values are numbered.
 func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
 	cols := make([]arrow.Array, len(c.top))
 	for i, n := range c.top {
@@ -240,10 +302,25 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 	for _, a := range cols {
 		a.Release()
 	}
+	var idx [][]int32
+	var distinct []int
+	for i, n := range c.top {
+		if !n.numbering || len(n.idx) != rows {
+			continue
+		}
+		if idx == nil {
+			idx, distinct = make([][]int32, len(c.top)), make([]int, len(c.top))
+		}
+		// A copy: the batch outlives the columns' slices.
+		idx[i], distinct[i] = append([]int32(nil), n.idx...), n.dict.Len()
+	}
 	for _, n := range c.top {
 		n.reset()
 	}
-	return rec
+	if idx == nil {
+		return rec
+	}
+	return reader.NewIndexed(rec, idx, distinct)
 }
 
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
