@@ -60,8 +60,6 @@ type dictIndexer interface {
 
 type pageFlusher interface{ FlushCurrentPage() error }
 
-var oneLevel = []int16{1}
-
 // start resets the state when cw is a new chunk (a new row group).
 func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 	if d.cw == cw {
@@ -187,7 +185,9 @@ func isDictEncoding(e parquet.Encoding) bool {
 }
 
 // write writes col, whose non-null rows have the numbers nums (below bound),
-// with the definition levels levels (nil for a required column).
+// with the definition levels levels (nil for a required column). col is a
+// top-level column or a leaf reached through structs only (one slot per
+// row), NULL exactly where its level is below the leaf's.
 func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
 	enc, ok := d.encoder()
@@ -285,7 +285,7 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			d.single[0] = v
 			var lv []int16
 			if levels != nil {
-				lv = oneLevel
+				lv = levels[r : r+1] // the level of a value, at any depth
 			}
 			if _, err := bw.WriteBatch(d.single[:], lv, nil); err != nil {
 				return err

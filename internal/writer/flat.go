@@ -57,6 +57,13 @@ type flatWriter struct {
 	closed bool
 }
 
+// leafNumbers is implemented by batches that also number the values of
+// string leaves of nested columns reached through structs only (one value
+// slot per row): leaf is the leaf's Parquet column index.
+type leafNumbers interface {
+	LeafNumbers(leaf int) (nums []int32, bound int)
+}
+
 // slicedNumbers is a slice of a batch with numbered values, with the
 // numbers of its rows.
 type slicedNumbers struct {
@@ -67,6 +74,18 @@ type slicedNumbers struct {
 
 func (s slicedNumbers) ValueNumbers(col int) ([]int32, int) {
 	nums, bound := s.parent.ValueNumbers(col)
+	if nums == nil {
+		return nil, 0
+	}
+	return nums[s.off : s.off+int(s.NumRows())], bound
+}
+
+func (s slicedNumbers) LeafNumbers(leaf int) ([]int32, int) {
+	ln, ok := s.parent.(leafNumbers)
+	if !ok {
+		return nil, 0
+	}
+	nums, bound := ln.LeafNumbers(leaf)
 	if nums == nil {
 		return nil, 0
 	}
@@ -100,7 +119,13 @@ func newFlatWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterPropertie
 			if !ok {
 				return nil, fmt.Errorf("writer: column %s: type %s not supported", f.Name, f.Type)
 			}
-			fw.nested[i] = &nestedField{leaves: paths}
+			nf := &nestedField{leaves: paths, dicts: make([]*dictColumn, len(paths))}
+			for k, p := range paths {
+				if structLeaf(p) && (leafType(f.Type, p).ID() == arrow.STRING || leafType(f.Type, p).ID() == arrow.BINARY) {
+					nf.dicts[k] = &dictColumn{}
+				}
+			}
+			fw.nested[i] = nf
 			leaves += len(paths)
 			continue
 		}
@@ -145,9 +170,10 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 		}
 	}
 	numbers, _ := rec.(valueNumbers)
+	leafNums, _ := rec.(leafNumbers)
 	for i, col := range rec.Columns() {
 		if nf := fw.nested[i]; nf != nil {
-			if err := fw.writeNested(nf, fw.leaf[i], col); err != nil {
+			if err := fw.writeNested(nf, fw.leaf[i], col, leafNums); err != nil {
 				return fmt.Errorf("column %s (%d rows): %w", fw.schema.Field(i).Name, col.Len(), err)
 			}
 			continue
@@ -186,8 +212,10 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 
 // writeNested writes the leaves of a nested top-level column, the first
 // one to Parquet column first, as pqarrow's FileWriter does: one write of
-// each leaf's values with its levels.
-func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array) error {
+// each leaf's values with its levels. A string leaf reached through structs
+// only whose values the batch numbers (leafNumbers) is written through its
+// dictColumn, as a top-level one is.
+func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, numbers leafNumbers) error {
 	if col.Len() == 0 {
 		return nil
 	}
@@ -200,10 +228,31 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array) e
 		if err != nil {
 			return err
 		}
-		err = pqarrow.WriteArrowToColumn(fw.ctx, cw, lv.values, lv.def, lv.rep, lv.nullable)
+		writeDense := func(a arrow.Array, def []int16) error {
+			return pqarrow.WriteArrowToColumn(fw.ctx, cw, a, def, lv.rep, lv.nullable)
+		}
+		var nums []int32
+		var bound int
+		d := nf.dicts[k]
+		if d != nil && numbers != nil {
+			nums, bound = numbers.LeafNumbers(first + k)
+		}
+		switch {
+		case nums != nil && lv.nullsAtLevels():
+			err = d.write(cw, lv.values, nums, bound, lv.def, writeDense)
+		case d != nil:
+			// As values, as pqarrow writes them (no probe); arrow-go's
+			// dictionary gets entries the mirror reads back when numbers
+			// come again.
+			d.start(cw)
+			d.stale = true
+			err = writeDense(lv.values, lv.def)
+		default:
+			err = writeDense(lv.values, lv.def)
+		}
 		lv.values.Release()
 		if err != nil {
-			return err
+			return fmt.Errorf("leaf %d: %w", k, err)
 		}
 	}
 	return nil

@@ -39,6 +39,30 @@ type pathStep struct {
 type nestedField struct {
 	leaves [][]pathStep
 	levels levelBuilder
+	// dicts write the string leaves reached through structs only from
+	// their value numbers (nil for the other leaves).
+	dicts []*dictColumn
+}
+
+// structLeaf reports whether path reaches its leaf through structs only:
+// one slot of the leaf per row.
+func structLeaf(path []pathStep) bool {
+	for _, s := range path {
+		if s.kind == stepList {
+			return false
+		}
+	}
+	return true
+}
+
+// leafType is the type of the leaf at path (through structs only) in t.
+func leafType(t arrow.DataType, path []pathStep) arrow.DataType {
+	for _, s := range path {
+		if s.kind == stepStruct {
+			t = t.(*arrow.StructType).Field(s.child).Type
+		}
+	}
+	return t
 }
 
 // leafPaths returns the paths to the leaves of a field of type t, nullable
@@ -160,6 +184,24 @@ type leafLevels struct {
 	values   arrow.Array // the leaf values to write; the caller releases it
 	def, rep []int16     // nil when the leaf has no such levels
 	nullable bool        // as pqarrow passes leafFieldNullable
+	maxDef   int16
+}
+
+// nullsAtLevels reports whether a leaf reached through structs only is NULL
+// exactly where its level is below the leaf's (a NULL struct over a valid
+// child is not), as dictColumn.write requires.
+func (l *leafLevels) nullsAtLevels() bool {
+	if l.rep != nil || l.def == nil || l.values.Len() != len(l.def) {
+		return false
+	}
+	below := 0
+	for _, d := range l.def {
+		if d < l.maxDef {
+			below++
+		}
+	}
+	// A NULL leaf is always below: equal counts, equal rows.
+	return below == l.values.NullN()
 }
 
 // build computes the levels of the leaf at path in col, a top-level array.
@@ -219,7 +261,7 @@ func (b *levelBuilder) build(col arrow.Array, path []pathStep, mem memory.Alloca
 		b.listRep = append(b.listRep, rep)
 	}
 	leaf := arr
-	res := leafLevels{nullable: path[len(path)-1].nullable && !lazyNoNulls(leaf)}
+	res := leafLevels{nullable: path[len(path)-1].nullable && !lazyNoNulls(leaf), maxDef: maxDef}
 	if maxDef == 0 {
 		leaf.Retain()
 		res.values = leaf

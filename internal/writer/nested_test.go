@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -21,7 +22,6 @@ import (
 
 	"convert/internal/gen"
 	"convert/internal/parquettest"
-	"convert/internal/reader"
 	"convert/internal/reader/cloudtrail"
 	"convert/internal/schema"
 	"convert/internal/storage"
@@ -97,14 +97,21 @@ func cloudTrailBatches(t *testing.T, mem memory.Allocator, seed int64, size, chu
 	var out []arrow.RecordBatch
 	for rd.Next() {
 		rec := rd.RecordBatch()
-		if ix, ok := rec.(*reader.Indexed); ok && !numbered {
-			rec = ix.RecordBatch
+		if numbered {
+			rec.Retain()
+		} else {
+			rec = withoutNumbers(rec)
 		}
-		rec.Retain()
 		out = append(out, rec)
 	}
 	require.NoError(t, rd.Err())
 	return out
+}
+
+// withoutNumbers returns a batch of rec's columns without its value
+// numbers; the caller releases it.
+func withoutNumbers(rec arrow.RecordBatch) arrow.RecordBatch {
+	return array.NewRecordBatch(rec.Schema(), rec.Columns(), rec.NumRows())
 }
 
 func releaseAll(batches []arrow.RecordBatch) {
@@ -376,12 +383,13 @@ func writeFile(t *testing.T, root, name string, sc *arrow.Schema, o Options, bat
 	return filepath.Join(root, name)
 }
 
-// CloudTrail batches with numbered top-level strings (two objects, each
-// numbering afresh; a batch without numbers and a slice between them) read
-// back as the same batches written without numbers do, with exact footer
-// and page statistics, at the default sizes, with small pages (batches
-// written in slices) and with small dictionaries (falling back to plain);
-// the numbered columns went in as dictionary indices.
+// CloudTrail batches with numbered top-level strings and struct leaves (two
+// objects, each numbering afresh; a batch without numbers and a slice
+// between them) read back as the same batches written without numbers do,
+// with exact footer and page statistics and the same footer statistics, at
+// the default sizes, with small pages (batches written in slices) and with
+// small dictionaries (falling back to plain); the numbered columns went in
+// as dictionary indices.
 func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -389,9 +397,10 @@ func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 	numbered := append(cloudTrailBatches(t, mem, 11, 4<<20, 600, true), cloudTrailBatches(t, mem, 12, 2<<20, 450, true)...)
 	defer releaseAll(numbered)
 	var plain, writes []arrow.RecordBatch
+	defer func() { releaseAll(plain) }()
 	indexed := 0
 	for _, rec := range numbered {
-		if ix, ok := rec.(*reader.Indexed); ok {
+		if ix, ok := rec.(valueNumbers); ok {
 			indexed++
 			for _, name := range []string{"eventname", "eventsource", "awsregion", "useragent"} {
 				i := sc.FieldIndices(name)[0]
@@ -403,10 +412,23 @@ func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 				nums, _ := ix.ValueNumbers(sc.FieldIndices(name)[0])
 				require.Nil(t, nums, "%s is not numbered", name)
 			}
-			plain = append(plain, ix.RecordBatch)
-		} else {
-			plain = append(plain, rec)
+			ln, ok := rec.(leafNumbers)
+			require.True(t, ok, "struct leaves are numbered")
+			ui := rec.Column(sc.FieldIndices("useridentity")[0]).(*array.Struct)
+			for leaf, col := range map[int]*array.String{
+				useridentityType: ui.Field(0).(*array.String),
+				useridentityArn:  ui.Field(2).(*array.String),
+			} {
+				nums, bound := ln.LeafNumbers(leaf)
+				require.NotNil(t, nums, leaf)
+				parquettest.RequireNumbersMatchValues(t, fmt.Sprint("leaf ", leaf), col, nums, bound)
+			}
+			nums, _ := ln.LeafNumbers(useridentityArn + 1) // accountid is, principalid not
+			require.NotNil(t, nums)
+			nums, _ = ln.LeafNumbers(useridentityType + 1)
+			require.Nil(t, nums, "principalid is not numbered")
 		}
+		plain = append(plain, withoutNumbers(rec))
 	}
 	require.Equal(t, len(numbered), indexed, "every batch numbers its repeating columns")
 	require.Greater(t, len(numbered), 6)
@@ -426,8 +448,10 @@ func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 	for _, o := range []Options{{Mem: mem}, {Mem: mem, DataPageBytes: 16 << 10}, {Mem: mem, DictionaryPageBytes: 2 << 10}} {
 		root := t.TempDir()
 		a := writeFile(t, root, "numbered.parquet", sc, o, writes, func(f *File) {
-			d := f.fw.(*flatWriter).dicts[eventname]
-			require.NotEmpty(t, d.values, "eventname went in as dictionary indices")
+			fw := f.fw.(*flatWriter)
+			require.NotEmpty(t, fw.dicts[eventname].values, "eventname went in as dictionary indices")
+			nf := fw.nested[sc.FieldIndices("useridentity")[0]]
+			require.NotEmpty(t, nf.dicts[useridentityType-fw.leaf[1]].values, "useridentity.type went in as dictionary indices")
 		})
 		b := writeFile(t, root, "plain.parquet", sc, o, plainWrites, nil)
 		got, want := parquettest.Read(t, a), parquettest.Read(t, b)
@@ -439,5 +463,35 @@ func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 		gotPG, _ := parquettest.ReadParquetGo(t, a)
 		wantPG, _ := parquettest.ReadParquetGo(t, b)
 		require.Equal(t, wantPG, gotPG)
+		require.Equal(t, footerStatistics(t, b), footerStatistics(t, a))
 	}
+}
+
+// The Parquet columns of useridentity.type and useridentity.arn.
+const (
+	useridentityType = 1
+	useridentityArn  = 3
+)
+
+// footerStatistics lists the footer statistics of every column chunk.
+func footerStatistics(t *testing.T, path string) []string {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	require.NoError(t, err)
+	defer pf.Close()
+	var out []string
+	for rg := range pf.NumRowGroups() {
+		for c := range pf.MetaData().Schema.NumColumns() {
+			cc, err := pf.MetaData().RowGroup(rg).ColumnChunk(c)
+			require.NoError(t, err)
+			st, err := cc.Statistics()
+			require.NoError(t, err)
+			line := fmt.Sprintf("%d %s values %d", rg, pf.MetaData().Schema.Column(c).Path(), cc.NumValues())
+			if st != nil {
+				line += fmt.Sprintf(" nulls %d min/max %v %q %q", st.NullCount(), st.HasMinMax(), st.EncodeMin(), st.EncodeMax())
+			}
+			out = append(out, line)
+		}
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package cloudtrail
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -56,6 +58,7 @@ type node struct {
 	dict      *reader.StringDict
 	idx       []int32
 	numbering bool
+	leaf      int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -102,6 +105,9 @@ func (n *node) addNull() {
 	switch n.kind {
 	case opString, opUnmapped:
 		n.offsets = append(n.offsets, int32(len(n.data)))
+		if n.numbering {
+			n.idx = append(n.idx, 0)
+		}
 	case opResources, opMap:
 		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
 	}
@@ -122,6 +128,11 @@ func (n *node) reset() {
 type columns struct {
 	top []*node // one per schema column
 	ops []*node // every node that takes rows, in pre-order
+	// leaves counts the Parquet leaf columns while the nodes are made;
+	// numbered holds the struct leaves that number their values, whose
+	// leaf is their Parquet column.
+	leaves   int
+	numbered []*node
 }
 
 func newColumns() *columns {
@@ -129,7 +140,7 @@ func newColumns() *columns {
 	c := &columns{}
 	fields := sc.Fields()
 	for k := range plan.root.fields {
-		n := c.newNode(&plan.root.fields[k], fields[k].Type)
+		n := c.newNode(&plan.root.fields[k], fields[k].Type, fields[k].Name)
 		if n.kind == opString && numberedColumns[fields[k].Name] {
 			n.dict = reader.NewStringDict()
 		}
@@ -138,24 +149,30 @@ func newColumns() *columns {
 	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type, dict: reader.NewStringDict()}
 	c.top = append(c.top, un)
 	c.ops = append(c.ops, un)
+	c.leaves++
 	for _, n := range c.top {
 		n.reset()
 	}
 	return c
 }
 
-func (c *columns) newNode(f *field, typ arrow.DataType) *node {
-	n := &node{typ: typ, slot: f.slot}
+func (c *columns) newNode(f *field, typ arrow.DataType, path string) *node {
+	n := &node{typ: typ, slot: f.slot, leaf: c.leaves}
 	c.ops = append(c.ops, n)
 	switch f.kind {
 	case kindString, kindJSON:
 		n.kind = opString
+		c.leaves++
+		if strings.Contains(path, ".") && numberedLeaves[path] {
+			n.dict = reader.NewStringDict()
+			c.numbered = append(c.numbered, n)
+		}
 	case kindStruct:
 		n.kind, n.slot = opStruct, f.child.id
 		at := len(c.ops)
 		st := typ.(*arrow.StructType)
 		for k := range f.child.fields {
-			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type))
+			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type, path+"."+st.Field(k).Name))
 		}
 		n.skip = len(c.ops) - at
 	case kindResources:
@@ -166,6 +183,7 @@ func (c *columns) newNode(f *field, typ arrow.DataType) *node {
 			elem.children = append(elem.children, &node{kind: opInner, typ: elemType.Field(k).Type})
 		}
 		n.children = []*node{elem}
+		c.leaves += len(elem.children)
 	case kindMap:
 		n.kind = opMap
 		entries := typ.(*arrow.MapType).Elem().(*arrow.StructType)
@@ -174,6 +192,7 @@ func (c *columns) newNode(f *field, typ arrow.DataType) *node {
 			e.children = append(e.children, &node{kind: opInner, typ: entries.Field(k).Type})
 		}
 		n.children = []*node{e}
+		c.leaves += len(e.children)
 	}
 	return n
 }
@@ -186,6 +205,35 @@ func (c *columns) reset() {
 		}
 		n.reset()
 	}
+	for _, n := range c.numbered {
+		n.dict.Reset()
+		n.reset()
+	}
+}
+
+// numberedLeaves are the string fields of the structs whose values repeat
+// within an object: the kinds and names of identities, the roles sessions
+// are issued by, TLS versions and ciphers. The principal and access key
+// ids, session creation dates and the addendum's ids are nearly all
+// distinct, and the onBehalfOf fields rare.
+var numberedLeaves = map[string]bool{
+	"useridentity.type":      true,
+	"useridentity.arn":       true,
+	"useridentity.accountid": true,
+	"useridentity.invokedby": true,
+	"useridentity.username":  true,
+	"useridentity.sessioncontext.attributes.mfaauthenticated":           true,
+	"useridentity.sessioncontext.sessionissuer.type":                    true,
+	"useridentity.sessioncontext.sessionissuer.arn":                     true,
+	"useridentity.sessioncontext.sessionissuer.accountid":               true,
+	"useridentity.sessioncontext.sessionissuer.username":                true,
+	"useridentity.sessioncontext.ec2roledelivery":                       true,
+	"useridentity.sessioncontext.webidfederationdata.federatedprovider": true,
+	"addendum.reason":                     true,
+	"addendum.updatedfields":              true,
+	"tlsdetails.tlsversion":               true,
+	"tlsdetails.ciphersuite":              true,
+	"tlsdetails.clientprovidedhostheader": true,
 }
 
 // numberedColumns are the top-level string columns whose values repeat
@@ -314,13 +362,44 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 		// A copy: the batch outlives the columns' slices.
 		idx[i], distinct[i] = append([]int32(nil), n.idx...), n.dict.Len()
 	}
+	var leaf [][]int32
+	var leafBound []int
+	for _, n := range c.numbered {
+		if !n.numbering || len(n.idx) != rows {
+			continue
+		}
+		if leaf == nil {
+			leaf, leafBound = make([][]int32, c.leaves), make([]int, c.leaves)
+		}
+		leaf[n.leaf], leafBound[n.leaf] = append([]int32(nil), n.idx...), n.dict.Len()
+	}
 	for _, n := range c.top {
 		n.reset()
 	}
-	if idx == nil {
+	if idx == nil && leaf == nil {
 		return rec
 	}
-	return reader.NewIndexed(rec, idx, distinct)
+	ix := reader.NewIndexed(rec, idx, distinct)
+	if leaf == nil {
+		return ix
+	}
+	return &leafIndexed{Indexed: ix, leaf: leaf, leafBound: leafBound}
+}
+
+// leafIndexed is a batch that numbers the values of struct leaves too.
+type leafIndexed struct {
+	*reader.Indexed
+	leaf      [][]int32 // per Parquet column: a number per row, or nil
+	leafBound []int
+}
+
+// LeafNumbers returns the numbers of the struct leaf that is Parquet column
+// leaf, a number per row (any for a NULL), and their bound; or nil.
+func (b *leafIndexed) LeafNumbers(leaf int) ([]int32, int) {
+	if leaf >= len(b.leaf) {
+		return nil, 0
+	}
+	return b.leaf[leaf], b.leafBound[leaf]
 }
 
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {

@@ -17,8 +17,8 @@ import (
 )
 
 // numberedBatches reads data in batches of chunk rows and calls each with
-// every batch's numbered columns: name → (numbers, bound), nil numbers for
-// a batch that is not a *reader.Indexed.
+// every string column of every batch, its numbers and their bound (nil
+// numbers for a column or batch without them).
 func numberedBatches(t *testing.T, data []byte, chunk int, each func(rec *array.String, name string, nums []int32, bound int)) (batches int) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -30,7 +30,7 @@ func numberedBatches(t *testing.T, data []byte, chunk int, each func(rec *array.
 	for rd.Next() {
 		batches++
 		rec := rd.RecordBatch()
-		ix, _ := rec.(*reader.Indexed)
+		ix, _ := rec.(interface{ ValueNumbers(int) ([]int32, int) })
 		for i, f := range sc.Fields() {
 			col, ok := rec.Column(i).(*array.String)
 			if !ok {
