@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -56,6 +57,7 @@ type node struct {
 	// the numbers of the batch's rows while numbering is on (see
 	// reader.Indexed).
 	dict      *reader.StringDict
+	cache     numberCache
 	idx       []int32
 	numbering bool
 	leaf      int // the Parquet column of a string node (the first leaf of others)
@@ -91,12 +93,51 @@ func (n *node) number(v value) {
 		n.idx = append(n.idx, 0)
 		return
 	}
+	// Most of these columns hold a few values per object: a small cache
+	// of the values seen last answers most rows without hashing them.
+	s := &n.cache[cacheSlot(v.b)]
+	if s.set && string(s.v) == string(v.b) {
+		n.idx = append(n.idx, s.num)
+		return
+	}
 	k, ok := n.dict.Number(v.b)
 	if !ok {
 		n.numbering, n.idx = false, n.idx[:0]
 		return
 	}
+	s.v, s.num, s.set = append(s.v[:0], v.b...), k, true
 	n.idx = append(n.idx, k)
+}
+
+// numberCache holds values of a column with their numbers in the
+// column's StringDict, for the object being read.
+type numberCache [64]struct {
+	v   []byte
+	num int32
+	set bool
+}
+
+func (c *numberCache) reset() {
+	for i := range c {
+		c[i].set = false
+	}
+}
+
+// cacheSlot picks v's slot from its length and its first and last eight
+// bytes: values of a column share a prefix (arn:aws:iam::…) or a suffix
+// (….amazonaws.com), rarely both.
+func cacheSlot(v []byte) int {
+	n := len(v)
+	var h uint64
+	if n >= 8 {
+		h = binary.LittleEndian.Uint64(v)*0xff51afd7ed558ccd ^ binary.LittleEndian.Uint64(v[n-8:])
+	} else {
+		for _, c := range v {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return int(h >> 58)
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
@@ -202,11 +243,13 @@ func (c *columns) reset() {
 	for _, n := range c.top {
 		if n.dict != nil {
 			n.dict.Reset()
+			n.cache.reset()
 		}
 		n.reset()
 	}
 	for _, n := range c.numbered {
 		n.dict.Reset()
+		n.cache.reset()
 		n.reset()
 	}
 }
@@ -350,28 +393,46 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 	for _, a := range cols {
 		a.Release()
 	}
+	// The numbers are copied, all into one slice: the batch outlives the
+	// columns' slices.
+	numbered := func(n *node) bool { return n.numbering && len(n.idx) == rows }
+	count := 0
+	for _, n := range c.top {
+		if numbered(n) {
+			count++
+		}
+	}
+	for _, n := range c.numbered {
+		if numbered(n) {
+			count++
+		}
+	}
+	nums := make([]int32, 0, count*rows)
+	take := func(n *node) []int32 {
+		nums = append(nums, n.idx...)
+		return nums[len(nums)-rows : len(nums) : len(nums)]
+	}
 	var idx [][]int32
 	var distinct []int
 	for i, n := range c.top {
-		if !n.numbering || len(n.idx) != rows {
+		if !numbered(n) {
 			continue
 		}
 		if idx == nil {
 			idx, distinct = make([][]int32, len(c.top)), make([]int, len(c.top))
 		}
-		// A copy: the batch outlives the columns' slices.
-		idx[i], distinct[i] = append([]int32(nil), n.idx...), n.dict.Len()
+		idx[i], distinct[i] = take(n), n.dict.Len()
 	}
 	var leaf [][]int32
 	var leafBound []int
 	for _, n := range c.numbered {
-		if !n.numbering || len(n.idx) != rows {
+		if !numbered(n) {
 			continue
 		}
 		if leaf == nil {
 			leaf, leafBound = make([][]int32, c.leaves), make([]int, c.leaves)
 		}
-		leaf[n.leaf], leafBound[n.leaf] = append([]int32(nil), n.idx...), n.dict.Len()
+		leaf[n.leaf], leafBound[n.leaf] = take(n), n.dict.Len()
 	}
 	for _, n := range c.top {
 		n.reset()

@@ -150,3 +150,35 @@ func TestValueNumbersStopWhenFull(t *testing.T) {
 	require.Positive(t, uaPlain)
 	require.Equal(t, (rows+499)/500-1, regionPlain, "no numbers from the batch with the long value on")
 }
+
+// The numbers of one object do not leak into the next, whose reader takes
+// the pooled columns of the one before: a value the first object numbered
+// 1 is the second's 0.
+func TestValueNumbersPerObject(t *testing.T) {
+	first := `{"Records":[{"eventName":"A","userIdentity":{"type":"X"}},{"eventName":"B","userIdentity":{"type":"Y"}}]}`
+	second := `{"Records":[{"eventName":"B","userIdentity":{"type":"Y"}},{"eventName":"B","userIdentity":{"type":"Y"}}]}`
+	sc := schema.CloudTrailSchema()
+	name := sc.FieldIndices("eventname")[0]
+	for obj, data := range []string{first, second, first} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		rd, err := NewReader(strings.NewReader(data), Config{Object: "x.json", Mem: mem})
+		require.NoError(t, err)
+		require.True(t, rd.Next())
+		rec := rd.RecordBatch()
+		nums, bound := rec.(interface{ ValueNumbers(int) ([]int32, int) }).ValueNumbers(name)
+		parquettest.RequireNumbersMatchValues(t, "eventname", rec.Column(name).(*array.String), nums, bound)
+		leafNums, leafBound := rec.(interface{ LeafNumbers(int) ([]int32, int) }).LeafNumbers(1) // useridentity.type
+		ui := rec.Column(sc.FieldIndices("useridentity")[0]).(*array.Struct)
+		parquettest.RequireNumbersMatchValues(t, "useridentity.type", ui.Field(0).(*array.String), leafNums, leafBound)
+		if obj == 1 {
+			require.Equal(t, []int32{0, 0}, nums[:2])
+			require.Equal(t, 1, bound)
+			require.Equal(t, []int32{0, 0}, leafNums[:2])
+		} else {
+			require.Equal(t, []int32{0, 1}, nums[:2])
+		}
+		require.False(t, rd.Next())
+		rd.Release()
+		mem.AssertSize(t, 0)
+	}
+}
