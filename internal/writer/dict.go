@@ -36,13 +36,17 @@ type dictColumn struct {
 	probed bool                   // probe has judged the chunk's dictionary
 	stale  bool                   // arrow-go's dictionary may have entries the mirror lacks
 
-	trans  []int32  // batch number → dictionary index, where stamp == gen
-	stamp  []uint32 // per batch number
-	gen    uint32
-	seen   []uint32 // per dictionary index: the segment that last had it
-	seg    uint32
-	idx    []int32 // dictionary index per row (at the column's offset)
-	single [1]parquet.ByteArray
+	trans []int32  // batch number → dictionary index, where stamp == gen
+	stamp []uint32 // per batch number
+	gen   uint32
+	seen  []uint32 // per dictionary index: the segment that last had it
+	seg   uint32
+	idx   []int32 // dictionary index per row (at the column's offset), during write
+	// rowIndices, shared by the columns of a file (they are written one
+	// at a time), holds idx between writes: a file of many numbered
+	// columns keeps one batch of indices, not one per column.
+	rowIndices *[]int32
+	single     [1]parquet.ByteArray
 }
 
 // dictIndexer is arrow-go's dictionary encoder, as far as dictColumn uses it.
@@ -236,10 +240,14 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 		clear(d.stamp)
 		d.gen = 1
 	}
-	if cap(d.idx) < off+n {
-		d.idx = make([]int32, off+n)
+	if d.rowIndices == nil {
+		d.rowIndices = new([]int32)
 	}
-	d.idx = d.idx[:off+n]
+	if cap(*d.rowIndices) < off+n {
+		*d.rowIndices = make([]int32, off+n)
+	}
+	d.idx = (*d.rowIndices)[:off+n]
+	defer func() { d.idx = nil }()
 	bits := col.NullBitmapBytes()
 	hasNulls := col.NullN() > 0
 	validity := col.Data().Buffers()[0]

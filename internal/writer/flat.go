@@ -50,6 +50,8 @@ type flatWriter struct {
 	mem    memory.Allocator
 	levels []int16 // definition levels, reused
 	dicts  []*dictColumn
+	// rowIndices is the dictColumns' scratch of dictionary indices.
+	rowIndices []int32
 	// leaf is the Parquet column of each top-level field's first leaf, and
 	// nested the leaves of a nested field (nil for a primitive one).
 	leaf   []int
@@ -122,7 +124,7 @@ func newFlatWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterPropertie
 			nf := &nestedField{leaves: paths, dicts: make([]*dictColumn, len(paths))}
 			for k, p := range paths {
 				if structLeaf(p) && (leafType(f.Type, p).ID() == arrow.STRING || leafType(f.Type, p).ID() == arrow.BINARY) {
-					nf.dicts[k] = &dictColumn{}
+					nf.dicts[k] = &dictColumn{rowIndices: &fw.rowIndices}
 				}
 			}
 			fw.nested[i] = nf
@@ -131,7 +133,7 @@ func newFlatWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterPropertie
 		}
 		leaves++
 		if f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.BINARY {
-			fw.dicts[i] = &dictColumn{}
+			fw.dicts[i] = &dictColumn{rowIndices: &fw.rowIndices}
 		}
 	}
 	if leaves != ps.NumColumns() {
