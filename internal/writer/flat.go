@@ -116,7 +116,7 @@ func newFlatWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterPropertie
 	leaves := 0
 	for i, f := range sc.Fields() {
 		fw.leaf[i] = leaves
-		if !primitiveLeaf(f.Type) {
+		if !flatType(f.Type) {
 			paths, ok := leafPaths(f.Type, f.Nullable, nil, nil)
 			if !ok {
 				return nil, fmt.Errorf("writer: column %s: type %s not supported", f.Name, f.Type)

@@ -112,24 +112,30 @@ func primitiveLeaf(t arrow.DataType) bool {
 // isFlat reports whether every field of sc is a primitive, string or dictionary column.
 func isFlat(sc *arrow.Schema) bool {
 	for _, f := range sc.Fields() {
-		switch f.Type.ID() {
-		case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.STRUCT, arrow.MAP,
-			arrow.EXTENSION, arrow.RUN_END_ENCODED, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
-			arrow.SPARSE_UNION, arrow.DENSE_UNION:
+		if !flatType(f.Type) {
 			return false
 		}
 	}
 	return true
 }
 
-// writable reports whether flatWriter writes schema sc: a flat schema, or
-// one whose nested fields are structs, lists and maps of primitive leaves.
-func writable(sc *arrow.Schema) bool {
-	if isFlat(sc) {
-		return true
+// flatType reports whether t is a top-level type written as one column:
+// a primitive, string or dictionary.
+func flatType(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.STRUCT, arrow.MAP,
+		arrow.EXTENSION, arrow.RUN_END_ENCODED, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
+		arrow.SPARSE_UNION, arrow.DENSE_UNION:
+		return false
 	}
+	return true
+}
+
+// writable reports whether flatWriter writes schema sc: every field flat,
+// or a struct, list or map of primitive leaves.
+func writable(sc *arrow.Schema) bool {
 	for _, f := range sc.Fields() {
-		if primitiveLeaf(f.Type) {
+		if flatType(f.Type) {
 			continue
 		}
 		if _, ok := leafPaths(f.Type, f.Nullable, nil, nil); !ok {

@@ -191,6 +191,27 @@ func TestNestedBytesMatchPqarrowShapes(t *testing.T) {
 	} {
 		require.False(t, writable(arrow.NewSchema([]arrow.Field{{Name: "c", Type: typ, Nullable: true}}, nil)), "%s", typ)
 	}
+	// A top-level dictionary column is flat, as before.
+	dict := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: str}
+	dsc := arrow.NewSchema([]arrow.Field{{Name: "d", Type: dict, Nullable: true}, sc.Field(1)}, nil)
+	require.True(t, writable(dsc))
+	db := array.NewRecordBuilder(mem, dsc)
+	defer db.Release()
+	for r := range 300 {
+		if r%9 == 4 {
+			db.Field(0).AppendNull()
+		} else {
+			require.NoError(t, db.Field(0).(*array.BinaryDictionaryBuilder).AppendString(fmt.Sprint("d", r%5)))
+		}
+		db.Field(1).(*array.StructBuilder).Append(true)
+		db.Field(1).(*array.StructBuilder).FieldBuilder(0).(*array.StringBuilder).Append(fmt.Sprint("a", r%3))
+		db.Field(1).(*array.StructBuilder).FieldBuilder(1).(*array.Int32Builder).Append(int32(r))
+		db.Field(1).(*array.StructBuilder).FieldBuilder(2).(*array.StructBuilder).AppendNull()
+	}
+	drec := db.NewRecordBatch()
+	defer drec.Release()
+	ours, theirs := writeBothWays(t, mem, dsc, Options{Mem: mem}, []arrow.RecordBatch{drec})
+	requireSameFile(t, ours, theirs)
 }
 
 // randomNested builds a batch of sc (TestNestedBytesMatchPqarrowShapes)
