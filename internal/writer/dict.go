@@ -36,13 +36,17 @@ type dictColumn struct {
 	probed bool                   // probe has judged the chunk's dictionary
 	stale  bool                   // arrow-go's dictionary may have entries the mirror lacks
 
-	trans  []int32  // batch number → dictionary index, where stamp == gen
-	stamp  []uint32 // per batch number
-	gen    uint32
-	seen   []uint32 // per dictionary index: the segment that last had it
-	seg    uint32
-	idx    []int32 // dictionary index per row (at the column's offset)
-	single [1]parquet.ByteArray
+	trans []int32  // batch number → dictionary index, where stamp == gen
+	stamp []uint32 // per batch number
+	gen   uint32
+	seen  []uint32 // per dictionary index: the segment that last had it
+	seg   uint32
+	idx   []int32 // dictionary index per row (at the column's offset), during write
+	// rowIndices, shared by the columns of a file (they are written one
+	// at a time), holds idx between writes: a file of many numbered
+	// columns keeps one batch of indices, not one per column.
+	rowIndices *[]int32
+	single     [1]parquet.ByteArray
 }
 
 // dictIndexer is arrow-go's dictionary encoder, as far as dictColumn uses it.
@@ -59,8 +63,6 @@ type dictIndexer interface {
 }
 
 type pageFlusher interface{ FlushCurrentPage() error }
-
-var oneLevel = []int16{1}
 
 // start resets the state when cw is a new chunk (a new row group).
 func (d *dictColumn) start(cw file.ColumnChunkWriter) {
@@ -187,7 +189,9 @@ func isDictEncoding(e parquet.Encoding) bool {
 }
 
 // write writes col, whose non-null rows have the numbers nums (below bound),
-// with the definition levels levels (nil for a required column).
+// with the definition levels levels (nil for a required column). col is a
+// top-level column or a leaf reached through structs only (one slot per
+// row), NULL exactly where its level is below the leaf's.
 func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
 	enc, ok := d.encoder()
@@ -236,10 +240,14 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 		clear(d.stamp)
 		d.gen = 1
 	}
-	if cap(d.idx) < off+n {
-		d.idx = make([]int32, off+n)
+	if d.rowIndices == nil {
+		d.rowIndices = new([]int32)
 	}
-	d.idx = d.idx[:off+n]
+	if cap(*d.rowIndices) < off+n {
+		*d.rowIndices = make([]int32, off+n)
+	}
+	d.idx = (*d.rowIndices)[:off+n]
+	defer func() { d.idx = nil }()
 	bits := col.NullBitmapBytes()
 	hasNulls := col.NullN() > 0
 	validity := col.Data().Buffers()[0]
@@ -285,7 +293,7 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			d.single[0] = v
 			var lv []int16
 			if levels != nil {
-				lv = oneLevel
+				lv = levels[r : r+1] // the level of a value, at any depth
 			}
 			if _, err := bw.WriteBatch(d.single[:], lv, nil); err != nil {
 				return err

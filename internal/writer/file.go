@@ -96,7 +96,7 @@ func NewFile(ctx context.Context, sink storage.Sink, rel, partition string, sc *
 	}
 	cw := &countingWriter{w: out}
 	var fw arrowFileWriter
-	if isFlat(sc) {
+	if writable(sc) {
 		fw, err = newFlatWriter(sc, cw, props, arrowWriterProperties(o.Mem))
 	} else {
 		fw, err = pqarrow.NewFileWriter(sc, cw, props, arrowWriterProperties(o.Mem))

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
@@ -32,21 +33,37 @@ type valueNumbers interface {
 	ValueNumbers(col int) (nums []int32, bound int)
 }
 
-// flatWriter writes batches of a flat schema (no lists, maps or structs)
-// column by column into arrow-go's buffered row group writer: dense columns
-// through pqarrow.WriteArrowToColumn, as pqarrow's FileWriter does, and the
+// flatWriter writes batches column by column into arrow-go's buffered row
+// group writer: top-level primitive and string columns through
+// pqarrow.WriteArrowToColumn, as pqarrow's FileWriter does, and the
 // dictionary-encoded string columns of a batch that numbers their values
 // through the column writer's WriteDictIndices, so that each value is hashed
-// once per batch and not once per row (see dictColumn). The file's bytes are
-// those of pqarrow's FileWriter for the same dense batches.
+// once per batch and not once per row (see dictColumn); nested top-level
+// fields (structs, lists, maps) leaf by leaf with levels of their own (see
+// nestedField). The file's bytes are those of pqarrow's FileWriter for the
+// same batches without numbers.
 type flatWriter struct {
 	wr     *file.Writer
 	rgw    file.BufferedRowGroupWriter
 	ctx    context.Context
 	schema *arrow.Schema
+	mem    memory.Allocator
 	levels []int16 // definition levels, reused
 	dicts  []*dictColumn
+	// rowIndices is the dictColumns' scratch of dictionary indices.
+	rowIndices []int32
+	// leaf is the Parquet column of each top-level field's first leaf, and
+	// nested the leaves of a nested field (nil for a primitive one).
+	leaf   []int
+	nested []*nestedField
 	closed bool
+}
+
+// leafNumbers is implemented by batches that also number the values of
+// string leaves of nested columns reached through structs only (one value
+// slot per row): leaf is the leaf's Parquet column index.
+type leafNumbers interface {
+	LeafNumbers(leaf int) (nums []int32, bound int)
 }
 
 // slicedNumbers is a slice of a batch with numbered values, with the
@@ -65,6 +82,18 @@ func (s slicedNumbers) ValueNumbers(col int) ([]int32, int) {
 	return nums[s.off : s.off+int(s.NumRows())], bound
 }
 
+func (s slicedNumbers) LeafNumbers(leaf int) ([]int32, int) {
+	ln, ok := s.parent.(leafNumbers)
+	if !ok {
+		return nil, 0
+	}
+	nums, bound := ln.LeafNumbers(leaf)
+	if nums == nil {
+		return nil, 0
+	}
+	return nums[s.off : s.off+int(s.NumRows())], bound
+}
+
 // sliceBatch is rec.NewSlice(i, j), keeping the value numbers.
 func sliceBatch(rec arrow.RecordBatch, i, j int64) arrow.RecordBatch {
 	part := rec.NewSlice(i, j)
@@ -74,42 +103,50 @@ func sliceBatch(rec arrow.RecordBatch, i, j int64) arrow.RecordBatch {
 	return part
 }
 
-// isFlat reports whether every field of sc is a primitive, string or dictionary column.
-func isFlat(sc *arrow.Schema) bool {
-	for _, f := range sc.Fields() {
-		switch f.Type.ID() {
-		case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.STRUCT, arrow.MAP,
-			arrow.EXTENSION, arrow.RUN_END_ENCODED, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
-			arrow.SPARSE_UNION, arrow.DENSE_UNION:
-			return false
-		}
-	}
-	return true
-}
-
 // newFlatWriter starts a file as pqarrow.NewFileWriter does, with the Arrow
-// schema stored in the footer (a flat schema needs no renaming of list
-// elements).
+// schema stored in the footer, its list elements named as pqarrow names
+// them. sc must be writable.
 func newFlatWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterProperties, arrProps pqarrow.ArrowWriterProperties) (*flatWriter, error) {
 	ps, err := pqarrow.ToParquet(sc, props, arrProps)
 	if err != nil {
 		return nil, err
 	}
+	fw := &flatWriter{ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrProps), schema: sc, mem: props.Allocator(),
+		dicts: make([]*dictColumn, sc.NumFields()), leaf: make([]int, sc.NumFields()), nested: make([]*nestedField, sc.NumFields())}
+	leaves := 0
+	for i, f := range sc.Fields() {
+		fw.leaf[i] = leaves
+		if !flatType(f.Type) {
+			paths, ok := leafPaths(f.Type, f.Nullable, nil, nil)
+			if !ok {
+				return nil, fmt.Errorf("writer: column %s: type %s not supported", f.Name, f.Type)
+			}
+			nf := &nestedField{leaves: paths, dicts: make([]*dictColumn, len(paths))}
+			for k, p := range paths {
+				if structLeaf(p) && (leafType(f.Type, p).ID() == arrow.STRING || leafType(f.Type, p).ID() == arrow.BINARY) {
+					nf.dicts[k] = &dictColumn{rowIndices: &fw.rowIndices}
+				}
+			}
+			fw.nested[i] = nf
+			leaves += len(paths)
+			continue
+		}
+		leaves++
+		if f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.BINARY {
+			fw.dicts[i] = &dictColumn{rowIndices: &fw.rowIndices}
+		}
+	}
+	if leaves != ps.NumColumns() {
+		return nil, fmt.Errorf("writer: %d leaves for %d Parquet columns", leaves, ps.NumColumns())
+	}
 	meta := make(metadata.KeyValueMetadata, 0)
 	for i, k := range sc.Metadata().Keys() {
 		meta.Append(k, sc.Metadata().Values()[i])
 	}
-	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(sc, props.Allocator())))
-	wr, err := file.NewParquetWriterWithError(w, ps.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
+	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(normalizeForParquet(sc), props.Allocator())))
+	fw.wr, err = file.NewParquetWriterWithError(w, ps.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
 	if err != nil {
 		return nil, err
-	}
-	fw := &flatWriter{wr: wr, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrProps), schema: sc,
-		dicts: make([]*dictColumn, sc.NumFields())}
-	for i, f := range sc.Fields() {
-		if f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.BINARY {
-			fw.dicts[i] = &dictColumn{}
-		}
 	}
 	return fw, nil
 }
@@ -135,8 +172,15 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 		}
 	}
 	numbers, _ := rec.(valueNumbers)
+	leafNums, _ := rec.(leafNumbers)
 	for i, col := range rec.Columns() {
-		cw, err := fw.rgw.Column(i)
+		if nf := fw.nested[i]; nf != nil {
+			if err := fw.writeNested(nf, fw.leaf[i], col, leafNums); err != nil {
+				return fmt.Errorf("column %s (%d rows): %w", fw.schema.Field(i).Name, col.Len(), err)
+			}
+			continue
+		}
+		cw, err := fw.rgw.Column(fw.leaf[i])
 		if err != nil {
 			return err
 		}
@@ -163,6 +207,54 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 		}
 		if err != nil {
 			return fmt.Errorf("column %s (%d rows, %d NULL): %w", fw.schema.Field(i).Name, col.Len(), col.NullN(), err)
+		}
+	}
+	return nil
+}
+
+// writeNested writes the leaves of a nested top-level column, the first
+// one to Parquet column first, as pqarrow's FileWriter does: one write of
+// each leaf's values with its levels. A string leaf reached through structs
+// only whose values the batch numbers (leafNumbers) is written through its
+// dictColumn, as a top-level one is.
+func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, numbers leafNumbers) error {
+	if col.Len() == 0 {
+		return nil
+	}
+	for k, path := range nf.leaves {
+		cw, err := fw.rgw.Column(first + k)
+		if err != nil {
+			return err
+		}
+		lv, err := nf.levels.build(col, path, fw.mem)
+		if err != nil {
+			return err
+		}
+		writeDense := func(a arrow.Array, def []int16) error {
+			return pqarrow.WriteArrowToColumn(fw.ctx, cw, a, def, lv.rep, lv.nullable)
+		}
+		var nums []int32
+		var bound int
+		d := nf.dicts[k]
+		if d != nil && numbers != nil {
+			nums, bound = numbers.LeafNumbers(first + k)
+		}
+		switch {
+		case nums != nil && lv.nullsAtLevels():
+			err = d.write(cw, lv.values, nums, bound, lv.def, writeDense)
+		case d != nil:
+			// As values, as pqarrow writes them (no probe); arrow-go's
+			// dictionary gets entries the mirror reads back when numbers
+			// come again.
+			d.start(cw)
+			d.stale = true
+			err = writeDense(lv.values, lv.def)
+		default:
+			err = writeDense(lv.values, lv.def)
+		}
+		lv.values.Release()
+		if err != nil {
+			return fmt.Errorf("leaf %d: %w", k, err)
 		}
 	}
 	return nil

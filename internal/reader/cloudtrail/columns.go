@@ -1,6 +1,9 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -49,6 +52,15 @@ type node struct {
 	// skip is the number of nodes after this one in pre-order that belong
 	// to it (a struct's descendants): skipped when the struct is NULL.
 	skip int
+	// dict numbers the values of a top-level string column whose values
+	// repeat (nil for the others), for the whole object, and idx holds
+	// the numbers of the batch's rows while numbering is on (see
+	// reader.Indexed).
+	dict      *reader.StringDict
+	cache     numberCache
+	idx       []int32
+	numbering bool
+	leaf      int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -69,6 +81,63 @@ func (n *node) addString(v value) {
 		n.data = append(n.data, v.b...)
 	}
 	n.offsets = append(n.offsets, int32(len(n.data)))
+	if n.numbering {
+		n.number(v)
+	}
+}
+
+// number appends the number of v, or turns numbering off for the batch
+// once the object's dictionary is full.
+func (n *node) number(v value) {
+	if !v.ok {
+		n.idx = append(n.idx, 0)
+		return
+	}
+	// Most of these columns hold a few values per object: a small cache
+	// of the values seen last answers most rows without hashing them.
+	s := &n.cache[cacheSlot(v.b)]
+	if s.set && string(s.v) == string(v.b) {
+		n.idx = append(n.idx, s.num)
+		return
+	}
+	k, ok := n.dict.Number(v.b)
+	if !ok {
+		n.numbering, n.idx = false, n.idx[:0]
+		return
+	}
+	s.v, s.num, s.set = append(s.v[:0], v.b...), k, true
+	n.idx = append(n.idx, k)
+}
+
+// numberCache holds values of a column with their numbers in the
+// column's StringDict, for the object being read.
+type numberCache [64]struct {
+	v   []byte
+	num int32
+	set bool
+}
+
+func (c *numberCache) reset() {
+	for i := range c {
+		c[i].set = false
+	}
+}
+
+// cacheSlot picks v's slot from its length and its first and last eight
+// bytes: values of a column share a prefix (arn:aws:iam::…) or a suffix
+// (….amazonaws.com), rarely both.
+func cacheSlot(v []byte) int {
+	n := len(v)
+	var h uint64
+	if n >= 8 {
+		h = binary.LittleEndian.Uint64(v)*0xff51afd7ed558ccd ^ binary.LittleEndian.Uint64(v[n-8:])
+	} else {
+		for _, c := range v {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return int(h >> 58)
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
@@ -77,6 +146,9 @@ func (n *node) addNull() {
 	switch n.kind {
 	case opString, opUnmapped:
 		n.offsets = append(n.offsets, int32(len(n.data)))
+		if n.numbering {
+			n.idx = append(n.idx, 0)
+		}
 	case opResources, opMap:
 		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
 	}
@@ -86,6 +158,8 @@ func (n *node) reset() {
 	n.valid.reset()
 	n.data = n.data[:0]
 	n.offsets = append(n.offsets[:0], 0)
+	n.idx = n.idx[:0]
+	n.numbering = n.dict != nil && !n.dict.Full()
 	for _, c := range n.children {
 		c.reset()
 	}
@@ -95,6 +169,11 @@ func (n *node) reset() {
 type columns struct {
 	top []*node // one per schema column
 	ops []*node // every node that takes rows, in pre-order
+	// leaves counts the Parquet leaf columns while the nodes are made;
+	// numbered holds the struct leaves that number their values, whose
+	// leaf is their Parquet column.
+	leaves   int
+	numbered []*node
 }
 
 func newColumns() *columns {
@@ -102,29 +181,39 @@ func newColumns() *columns {
 	c := &columns{}
 	fields := sc.Fields()
 	for k := range plan.root.fields {
-		c.top = append(c.top, c.newNode(&plan.root.fields[k], fields[k].Type))
+		n := c.newNode(&plan.root.fields[k], fields[k].Type, fields[k].Name)
+		if n.kind == opString && numberedColumns[fields[k].Name] {
+			n.dict = reader.NewStringDict()
+		}
+		c.top = append(c.top, n)
 	}
-	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type}
+	un := &node{kind: opUnmapped, typ: fields[len(fields)-1].Type, dict: reader.NewStringDict()}
 	c.top = append(c.top, un)
 	c.ops = append(c.ops, un)
+	c.leaves++
 	for _, n := range c.top {
 		n.reset()
 	}
 	return c
 }
 
-func (c *columns) newNode(f *field, typ arrow.DataType) *node {
-	n := &node{typ: typ, slot: f.slot}
+func (c *columns) newNode(f *field, typ arrow.DataType, path string) *node {
+	n := &node{typ: typ, slot: f.slot, leaf: c.leaves}
 	c.ops = append(c.ops, n)
 	switch f.kind {
 	case kindString, kindJSON:
 		n.kind = opString
+		c.leaves++
+		if strings.Contains(path, ".") && numberedLeaves[path] {
+			n.dict = reader.NewStringDict()
+			c.numbered = append(c.numbered, n)
+		}
 	case kindStruct:
 		n.kind, n.slot = opStruct, f.child.id
 		at := len(c.ops)
 		st := typ.(*arrow.StructType)
 		for k := range f.child.fields {
-			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type))
+			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type, path+"."+st.Field(k).Name))
 		}
 		n.skip = len(c.ops) - at
 	case kindResources:
@@ -135,6 +224,7 @@ func (c *columns) newNode(f *field, typ arrow.DataType) *node {
 			elem.children = append(elem.children, &node{kind: opInner, typ: elemType.Field(k).Type})
 		}
 		n.children = []*node{elem}
+		c.leaves += len(elem.children)
 	case kindMap:
 		n.kind = opMap
 		entries := typ.(*arrow.MapType).Elem().(*arrow.StructType)
@@ -143,14 +233,76 @@ func (c *columns) newNode(f *field, typ arrow.DataType) *node {
 			e.children = append(e.children, &node{kind: opInner, typ: entries.Field(k).Type})
 		}
 		n.children = []*node{e}
+		c.leaves += len(e.children)
 	}
 	return n
 }
 
+// reset empties the columns for another object.
 func (c *columns) reset() {
 	for _, n := range c.top {
+		if n.dict != nil {
+			n.dict.Reset()
+			n.cache.reset()
+		}
 		n.reset()
 	}
+	for _, n := range c.numbered {
+		n.dict.Reset()
+		n.cache.reset()
+		n.reset()
+	}
+}
+
+// numberedLeaves are the string fields of the structs whose values repeat
+// within an object: the kinds and names of identities, the roles sessions
+// are issued by, TLS versions and ciphers. The principal and access key
+// ids, session creation dates and the addendum's ids are nearly all
+// distinct, and the onBehalfOf fields rare.
+var numberedLeaves = map[string]bool{
+	"useridentity.type":      true,
+	"useridentity.arn":       true,
+	"useridentity.accountid": true,
+	"useridentity.invokedby": true,
+	"useridentity.username":  true,
+	"useridentity.sessioncontext.attributes.mfaauthenticated":           true,
+	"useridentity.sessioncontext.sessionissuer.type":                    true,
+	"useridentity.sessioncontext.sessionissuer.arn":                     true,
+	"useridentity.sessioncontext.sessionissuer.accountid":               true,
+	"useridentity.sessioncontext.sessionissuer.username":                true,
+	"useridentity.sessioncontext.ec2roledelivery":                       true,
+	"useridentity.sessioncontext.webidfederationdata.federatedprovider": true,
+	"addendum.reason":                     true,
+	"addendum.updatedfields":              true,
+	"tlsdetails.tlsversion":               true,
+	"tlsdetails.ciphersuite":              true,
+	"tlsdetails.clientprovidedhostheader": true,
+}
+
+// numberedColumns are the top-level string columns whose values repeat
+// within an object (a service, an action, a region, an account, a client),
+// so that numbering them (reader.StringDict) spares the Parquet writer a
+// hash per row; unmappedfields, which most often holds the same few fields
+// ({"managementEvent":true}), is numbered too. The ids and times (eventid, requestid, sharedeventid,
+// eventtime) and the JSON texts are nearly all distinct: their numbers
+// would only be thrown away when their dictionary fills.
+var numberedColumns = map[string]bool{
+	"eventversion":                 true,
+	"eventsource":                  true,
+	"eventname":                    true,
+	"awsregion":                    true,
+	"sourceipaddress":              true,
+	"useragent":                    true,
+	"errorcode":                    true,
+	"errormessage":                 true,
+	"eventtype":                    true,
+	"apiversion":                   true,
+	"readonly":                     true,
+	"recipientaccountid":           true,
+	"vpcendpointid":                true,
+	"vpcendpointaccountid":         true,
+	"eventcategory":                true,
+	"sessioncredentialfromconsole": true,
 }
 
 // size is the capacity of the columns' slices in bytes.
@@ -158,7 +310,7 @@ func (c *columns) size() int {
 	total := 0
 	var walk func(n *node)
 	walk = func(n *node) {
-		total += cap(n.data) + 4*cap(n.offsets) + cap(n.valid.bits)
+		total += cap(n.data) + 4*cap(n.offsets) + cap(n.valid.bits) + 4*cap(n.idx)
 		for _, ch := range n.children {
 			walk(ch)
 		}
@@ -228,7 +380,8 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 }
 
 // newRecordBatch turns the appended rows into a record batch allocated from
-// mem and resets the columns for the next batch.
+// mem and resets the columns for the next batch. The batch is a
+// *reader.Indexed when some column's values are numbered.
 func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
 	cols := make([]arrow.Array, len(c.top))
 	for i, n := range c.top {
@@ -240,10 +393,74 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 	for _, a := range cols {
 		a.Release()
 	}
+	// The numbers are copied, all into one slice: the batch outlives the
+	// columns' slices.
+	numbered := func(n *node) bool { return n.numbering && len(n.idx) == rows }
+	count := 0
+	for _, n := range c.top {
+		if numbered(n) {
+			count++
+		}
+	}
+	for _, n := range c.numbered {
+		if numbered(n) {
+			count++
+		}
+	}
+	nums := make([]int32, 0, count*rows)
+	take := func(n *node) []int32 {
+		nums = append(nums, n.idx...)
+		return nums[len(nums)-rows : len(nums) : len(nums)]
+	}
+	var idx [][]int32
+	var distinct []int
+	for i, n := range c.top {
+		if !numbered(n) {
+			continue
+		}
+		if idx == nil {
+			idx, distinct = make([][]int32, len(c.top)), make([]int, len(c.top))
+		}
+		idx[i], distinct[i] = take(n), n.dict.Len()
+	}
+	var leaf [][]int32
+	var leafBound []int
+	for _, n := range c.numbered {
+		if !numbered(n) {
+			continue
+		}
+		if leaf == nil {
+			leaf, leafBound = make([][]int32, c.leaves), make([]int, c.leaves)
+		}
+		leaf[n.leaf], leafBound[n.leaf] = take(n), n.dict.Len()
+	}
 	for _, n := range c.top {
 		n.reset()
 	}
-	return rec
+	if idx == nil && leaf == nil {
+		return rec
+	}
+	ix := reader.NewIndexed(rec, idx, distinct)
+	if leaf == nil {
+		return ix
+	}
+	return &leafIndexed{Indexed: ix, leaf: leaf, leafBound: leafBound}
+}
+
+// leafIndexed is a batch that numbers the values of struct leaves too.
+type leafIndexed struct {
+	*reader.Indexed
+	leaf      [][]int32 // per Parquet column: a number per row, or nil
+	leafBound []int
+}
+
+// LeafNumbers returns the numbers of the struct leaf that is Parquet column
+// leaf, a number per row (any for a NULL), and their bound; or nil.
+func (b *leafIndexed) LeafNumbers(leaf int) ([]int32, int) {
+	if leaf >= len(b.leaf) {
+		return nil, 0
+	}
+	return b.leaf[leaf], b.leafBound[leaf]
 }
 
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
