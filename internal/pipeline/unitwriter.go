@@ -158,7 +158,7 @@ func (w *unitWriter) writeSpans(ctx context.Context, rec arrow.RecordBatch, span
 // selectSpans returns the rows of the spans, in order, as one batch.
 func selectSpans(ctx context.Context, rec arrow.RecordBatch, spans []Span, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if len(spans) == 1 {
-		return rec.NewSlice(spans[0].Start, spans[0].End), nil
+		return writer.SliceBatch(rec, spans[0].Start, spans[0].End), nil
 	}
 	idx := array.NewInt32Builder(mem)
 	defer idx.Release()

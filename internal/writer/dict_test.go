@@ -131,7 +131,7 @@ func TestNumberedValuesWriteDictionaryIndices(t *testing.T) {
 						continue
 					}
 					if batch == 2 { // a slice keeps its numbers
-						part := sliceBatch(rec, 100, rec.NumRows())
+						part := SliceBatch(rec, 100, rec.NumRows())
 						want = append(want[:len(want)-len(vals)], want[len(want)-len(vals)+100:]...)
 						require.NoError(t, f.Write(part))
 						part.Release()

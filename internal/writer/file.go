@@ -132,7 +132,7 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 		return f.write(rec)
 	}
 	for off := int64(0); off < n; off += step {
-		part := sliceBatch(rec, off, min(off+step, n))
+		part := SliceBatch(rec, off, min(off+step, n))
 		err := f.write(part)
 		part.Release()
 		if err != nil {

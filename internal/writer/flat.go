@@ -94,8 +94,10 @@ func (s slicedNumbers) LeafNumbers(leaf int) ([]int32, int) {
 	return nums[s.off : s.off+int(s.NumRows())], bound
 }
 
-// sliceBatch is rec.NewSlice(i, j), keeping the value numbers.
-func sliceBatch(rec arrow.RecordBatch, i, j int64) arrow.RecordBatch {
+// SliceBatch is rec.NewSlice(i, j), keeping the value numbers of a batch
+// that has them (reader.Indexed), so that the slice's numbered columns are
+// still written as dictionary indices.
+func SliceBatch(rec arrow.RecordBatch, i, j int64) arrow.RecordBatch {
 	part := rec.NewSlice(i, j)
 	if vn, ok := rec.(valueNumbers); ok {
 		return slicedNumbers{RecordBatch: part, parent: vn, off: int(i)}

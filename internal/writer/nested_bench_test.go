@@ -58,7 +58,7 @@ func BenchmarkCloudTrailWrite(b *testing.B) {
 				for _, rec := range bc.batches {
 					step := sliceRows(rec, o.pageBytes())
 					for off := int64(0); off < rec.NumRows(); off += step {
-						part := sliceBatch(rec, off, min(off+step, rec.NumRows()))
+						part := SliceBatch(rec, off, min(off+step, rec.NumRows()))
 						if err := w.WriteBuffered(part); err != nil {
 							b.Fatal(err)
 						}

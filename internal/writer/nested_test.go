@@ -455,7 +455,7 @@ func TestNumberedCloudTrailReadsBackEqual(t *testing.T) {
 	require.Greater(t, len(numbered), 6)
 	// A batch without numbers, a slice, a row group cut.
 	mix := func(bs []arrow.RecordBatch) []arrow.RecordBatch {
-		sl := sliceBatch(bs[3], 101, bs[3].NumRows())
+		sl := SliceBatch(bs[3], 101, bs[3].NumRows())
 		return append([]arrow.RecordBatch{bs[0], plain[1], bs[2], sl, nil}, bs[4:]...)
 	}
 	writes = mix(numbered)
