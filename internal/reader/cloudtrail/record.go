@@ -49,6 +49,7 @@ const rawEnvelopeKey = "_raw"
 // decoder decodes records. It is reused: every decode starts from reset.
 type decoder struct {
 	sc       scanner
+	keys     keyMemory
 	b        []byte
 	maxDepth int
 	scratch  []byte // unescaped strings and compacted values of this record
@@ -83,6 +84,7 @@ type note struct {
 func newDecoder(maxDepth int) *decoder {
 	return &decoder{
 		maxDepth: maxDepth,
+		keys:     newKeyMemory(),
 		vals:     make([]value, plan.nSlots),
 		present:  make([]bool, len(plan.all)),
 		maps:     make([]mapValue, plan.nMaps),
@@ -174,41 +176,56 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		return i + 1, nil
 	}
 	var seen uint64
+	pos := startPos(l)
 	for {
 		if short(b, i) {
 			return i, errShort
 		}
-		if b[i] != '"' {
-			return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
+		var key []byte
+		f, end, ok := d.keys.match(l, pos, b, i)
+		if ok {
+			key = b[i : end-1]
+			i = skipSpace(b, end)
+		} else {
+			if b[i] != '"' {
+				return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
+			}
+			ks := i
+			ke, kflags, err := scanString(b, i)
+			if err != nil {
+				return ke, err
+			}
+			i = skipSpace(b, ke)
+			if short(b, i) {
+				return i, errShort
+			}
+			if b[i] != ':' {
+				return i, syntaxErr(i, "invalid character %q after an object key", b[i])
+			}
+			key = b[ks:ke]
+			f = d.lookup(l, key[1:len(key)-1], kflags)
+			if i == ke {
+				d.keys.remember(l, pos, b, ks, ke+1, f)
+			}
+			i = skipSpace(b, i+1)
 		}
-		ks := i
-		ke, kflags, err := scanString(b, i)
-		if err != nil {
-			return ke, err
-		}
-		i = skipSpace(b, ke)
 		if short(b, i) {
 			return i, errShort
 		}
-		if b[i] != ':' {
-			return i, syntaxErr(i, "invalid character %q after an object key", b[i])
-		}
-		i = skipSpace(b, i+1)
-		if short(b, i) {
-			return i, errShort
-		}
-		key := b[ks:ke]
-		f := d.lookup(l, key[1:len(key)-1], kflags)
+		var err error
 		switch {
 		case f != nil && seen&(1<<f.bit) == 0:
 			seen |= 1 << f.bit
+			pos = int(f.bit)
 			if l == plan.root {
 				d.hasEvent = true
 			}
 			i, err = d.parseField(l, f, vals, key, i, depth)
 		case l == plan.root:
+			pos = unmappedPos(l)
 			i, err = d.rootUnmapped(key, i, depth)
 		default:
+			pos = unmappedPos(l)
 			i, err = d.unmapped(l, key, i, depth)
 		}
 		if err != nil {
@@ -242,7 +259,7 @@ func (d *decoder) rawValue(i, depth int) ([]byte, int, error) {
 		d.scratch = appendCompact(d.scratch, v)
 		v = d.scratch[start:]
 	}
-	if !utf8.Valid(v) {
+	if d.sc.high && !utf8.Valid(v) {
 		start := len(d.scratch)
 		d.scratch = appendValidUTF8(d.scratch, v)
 		v = d.scratch[start:]
