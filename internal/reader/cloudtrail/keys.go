@@ -23,6 +23,10 @@ const maxKeyBytes = 40
 type nextKey struct {
 	n     uint8 // bytes of key in use; 0: nothing remembered
 	field uint8 // the field's index + 1; 0: a member without a field
+	// words is key as little-endian words, zero past n; mask selects the
+	// bytes of the word that holds the last one.
+	words [maxKeyBytes / 8]uint64
+	mask  uint64
 	key   [maxKeyBytes]byte
 }
 
@@ -33,15 +37,12 @@ const keyWays = 2
 // after its field k (k < len(fields)), at the start of the object
 // (len(fields)) and after a member without a field (len(fields)+1).
 type keyMemory struct {
-	levels [][][keyWays]nextKey // by level id, then position
+	keys []nextKey // keyWays per position, from level.keyBase on
 }
 
 func newKeyMemory() keyMemory {
-	m := keyMemory{levels: make([][][keyWays]nextKey, len(plan.all))}
-	for _, l := range plan.all {
-		m.levels[l.id] = make([][keyWays]nextKey, len(l.fields)+2)
-	}
-	return m
+	last := plan.all[len(plan.all)-1]
+	return keyMemory{keys: make([]nextKey, keyWays*(last.keyBase+len(last.fields)+2))}
 }
 
 // Positions in a level other than after a field.
@@ -52,40 +53,57 @@ func unmappedPos(l *level) int { return len(l.fields) + 1 }
 // and returns it: its field (nil for a member without one) and the offset
 // past its colon.
 func (m *keyMemory) match(l *level, pos int, b []byte, i int) (f *field, end int, ok bool) {
-	ways := &m.levels[l.id][pos]
+	k := keyWays * (l.keyBase + pos)
+	ways := m.keys[k : k+keyWays : k+keyWays]
+	rest := b[i:]
+	if len(rest) < maxKeyBytes {
+		// Near the end of the input: byte by byte.
+		for w := range ways {
+			nk := &ways[w]
+			if n := int(nk.n); n > 0 && len(rest) >= n && string(rest[:n]) == string(nk.key[:n]) {
+				return nk.found(l, i)
+			}
+		}
+		return nil, 0, false
+	}
+	rest = rest[:maxKeyBytes]
+	first := binary.LittleEndian.Uint64(rest)
 	for w := range ways {
 		nk := &ways[w]
-		if nk.n == 0 || !nk.prefixOf(b[i:]) {
+		if nk.n == 0 {
 			continue
 		}
-		if nk.field != 0 {
-			f = &l.fields[nk.field-1]
+		if nk.n <= 8 {
+			if (first^nk.words[0])&nk.mask == 0 {
+				return nk.found(l, i)
+			}
+			continue
 		}
-		return f, i + int(nk.n), true
+		if first != nk.words[0] || !nk.restEqual(rest) {
+			continue
+		}
+		return nk.found(l, i)
 	}
 	return nil, 0, false
 }
 
-// prefixOf reports whether b starts with the remembered bytes.
-func (nk *nextKey) prefixOf(b []byte) bool {
-	n := int(nk.n)
-	if len(b) < maxKeyBytes {
-		return len(b) >= n && string(b[:n]) == string(nk.key[:n])
+func (nk *nextKey) found(l *level, i int) (*field, int, bool) {
+	if nk.field == 0 {
+		return nil, i + int(nk.n), true
 	}
-	// Eight bytes at a time; the key array is zero past n.
-	k := 0
-	for ; k+8 <= n; k += 8 {
-		if binary.LittleEndian.Uint64(b[k:]) != binary.LittleEndian.Uint64(nk.key[k:]) {
+	return &l.fields[nk.field-1], i + int(nk.n), true
+}
+
+// restEqual reports whether the words after the first of rest (maxKeyBytes
+// long) hold the remembered key.
+func (nk *nextKey) restEqual(rest []byte) bool {
+	last := (int(nk.n) - 1) / 8
+	for k := 1; k < last; k++ {
+		if binary.LittleEndian.Uint64(rest[8*k:]) != nk.words[k] {
 			return false
 		}
 	}
-	if k < n {
-		diff := binary.LittleEndian.Uint64(b[k:]) ^ binary.LittleEndian.Uint64(nk.key[k:])
-		if diff&(1<<(8*uint(n-k))-1) != 0 {
-			return false
-		}
-	}
-	return true
+	return (binary.LittleEndian.Uint64(rest[8*last:])^nk.words[last])&nk.mask == 0
 }
 
 // remember records that the member b[ks:ke] (quoted name, then the colon
@@ -95,11 +113,17 @@ func (m *keyMemory) remember(l *level, pos int, b []byte, ks, ke int, f *field) 
 	if ke-ks > maxKeyBytes {
 		return
 	}
-	ways := &m.levels[l.id][pos]
+	k := keyWays * (l.keyBase + pos)
+	ways := m.keys[k : k+keyWays]
 	copy(ways[1:], ways[:keyWays-1])
 	nk := &ways[0]
 	nk.key = [maxKeyBytes]byte{}
-	nk.n = uint8(copy(nk.key[:], b[ks:ke]))
+	n := copy(nk.key[:], b[ks:ke])
+	nk.n = uint8(n)
+	for w := range nk.words {
+		nk.words[w] = binary.LittleEndian.Uint64(nk.key[8*w:])
+	}
+	nk.mask = ^uint64(0) >> (64 - 8*((n-1)%8+1))
 	nk.field = 0
 	if f != nil {
 		nk.field = uint8(f.bit + 1)

@@ -187,3 +187,13 @@ func TestKeyMemoryRemembers(t *testing.T) {
 	_, _, ok = m.match(l, unmappedPos(l), long, 0)
 	require.False(t, ok)
 }
+
+// Every level has its own positions in a keyMemory.
+func TestKeyMemoryPositionsAreDisjoint(t *testing.T) {
+	next := 0
+	for _, l := range plan.all {
+		require.Equal(t, next, l.keyBase, "level %q", l.path)
+		next += len(l.fields) + 2
+	}
+	require.Len(t, newKeyMemory().keys, keyWays*next)
+}
