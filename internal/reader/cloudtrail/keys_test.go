@@ -197,3 +197,10 @@ func TestKeyMemoryPositionsAreDisjoint(t *testing.T) {
 	}
 	require.Len(t, newKeyMemory().keys, keyWays*next)
 }
+
+func TestMayBeDigestKey(t *testing.T) {
+	for k := range digestKeys {
+		require.True(t, mayBeDigestKey([]byte(k)), k)
+	}
+	require.False(t, mayBeDigestKey([]byte("managementEvent")))
+}

@@ -38,6 +38,13 @@ var digestKeys = map[string]bool{
 	"previousDigestHashAlgorithm": true, "previousDigestSignature": true,
 }
 
+// mayBeDigestKey is a cheap first test of digestKeys for the unmapped
+// members of every event (managementEvent, eventContext, …): every digest key
+// starts with 'd', 'l' or 'p' and has at least 8 bytes.
+func mayBeDigestKey(name []byte) bool {
+	return len(name) >= 8 && (name[0] == 'd' || name[0] == 'l' || name[0] == 'p')
+}
+
 // recordsKey is the top-level member of a CloudTrail log file that holds the
 // events.
 const recordsKey = "Records"
@@ -91,10 +98,22 @@ func newDecoder(maxDepth int) *decoder {
 	}
 }
 
+// reset prepares for decoding b; reset(nil) also drops every reference
+// into the last input, before the decoder is pooled.
 func (d *decoder) reset(b []byte) {
 	d.b = b
 	d.scratch = d.scratch[:0]
-	clear(d.vals)
+	if b == nil {
+		clear(d.vals)
+		clear(d.resVals[:cap(d.resVals)])
+	} else {
+		// A value is read only when ok: marking the slots NULL is enough,
+		// and stores no pointers (clearing them costs a write barrier per
+		// slot while the garbage collector marks).
+		for i := range d.vals {
+			d.vals[i].ok = false
+		}
+	}
 	clear(d.present)
 	d.resOK, d.resN = false, 0
 	d.resVals = d.resVals[:0]
@@ -285,7 +304,7 @@ func (d *decoder) rootUnmapped(key []byte, i, depth int) (int, error) {
 	switch {
 	case string(name) == recordsKey:
 		d.sawRecords = true
-	case digestKeys[string(name)]:
+	case mayBeDigestKey(name) && digestKeys[string(name)]:
 		d.digest = true
 	case string(name) == rawEnvelopeKey && d.b[i] == '"':
 		end, _, err := scanString(d.b, i)
@@ -407,7 +426,15 @@ func (d *decoder) parseResources(el *level, key []byte, i, depth int) (int, erro
 		}
 		d.resN++
 		start := len(d.resVals)
-		d.resVals = append(d.resVals, make([]value, n)...)
+		if start+n <= cap(d.resVals) {
+			// NULL slots, as in reset, without clearing pointers.
+			d.resVals = d.resVals[:start+n]
+			for k := start; k < start+n; k++ {
+				d.resVals[k].ok = false
+			}
+		} else {
+			d.resVals = append(d.resVals, make([]value, n)...)
+		}
 		d.resValid = append(d.resValid, false)
 		var err error
 		switch b[i] {
