@@ -108,9 +108,16 @@ func (k *CloudTrail) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span,
 	}
 	names := map[string]string{}
 	var spans []Span
+	// Rows of one object mostly share their account, region and day: the
+	// previous row's partition is reused when all three are the same.
+	var last struct {
+		ok              bool
+		account, region string
+		day             time.Time
+		name            string
+	}
 	for i := 0; i < int(rec.NumRows()); i++ {
-		account := partitionValue(value(accounts, i), src.Key.Account)
-		region := partitionValue(value(regions, i), src.Key.Region)
+		rawAccount, rawRegion := value(accounts, i), value(regions, i)
 		day := src.Fallback
 		if !k.ByDelivery {
 			if et := value(times, i); et != "" {
@@ -124,11 +131,18 @@ func (k *CloudTrail) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span,
 		if day.IsZero() {
 			return nil, fmt.Errorf("row %d: %w (no eventTime and no date in the key)", i, ErrNoPartitionDate)
 		}
-		raw := account + "\x00" + region + "\x00" + day.Format("2006-01-02")
-		name, ok := names[raw]
-		if !ok {
-			name = "account=" + account + "/region=" + region + "/" + DayPartition(day)
-			names[raw] = name
+		name := last.name
+		if !last.ok || rawAccount != last.account || rawRegion != last.region || day != last.day {
+			account := partitionValue(rawAccount, src.Key.Account)
+			region := partitionValue(rawRegion, src.Key.Region)
+			raw := account + "\x00" + region + "\x00" + day.Format("2006-01-02")
+			var ok bool
+			name, ok = names[raw]
+			if !ok {
+				name = "account=" + account + "/region=" + region + "/" + DayPartition(day)
+				names[raw] = name
+			}
+			last.ok, last.account, last.region, last.day, last.name = true, rawAccount, rawRegion, day, name
 		}
 		if n := len(spans); n > 0 && spans[n-1].Partition == name && spans[n-1].End == int64(i) {
 			spans[n-1].End++
@@ -142,6 +156,9 @@ func (k *CloudTrail) Partition(rec arrow.RecordBatch, src ObjectSource) ([]Span,
 // eventDay is the UTC day of an eventTime (2024-05-01T12:03:04Z, or with an
 // offset).
 func eventDay(s string) (time.Time, bool) {
+	if t, ok := eventDayUTC(s); ok {
+		return t, true
+	}
 	if s == "" {
 		return time.Time{}, false
 	}
@@ -151,6 +168,55 @@ func eventDay(s string) (time.Time, bool) {
 	}
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true
+}
+
+// eventDayUTC is eventDay for the form CloudTrail writes,
+// 2006-01-02T15:04:05Z, checked as strictly as time.Parse checks it; any
+// other string is not ok, and eventDay parses it in full.
+func eventDayUTC(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
+}
+
+// digits parses s, decimal digits only.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian, as
+// package time counts them).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // partitionValue makes a record's account or region safe as a path segment:

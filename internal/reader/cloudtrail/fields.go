@@ -46,6 +46,9 @@ type level struct {
 	// slots is the number of value slots of a resources element level
 	// (elements keep their own values); other levels use the record's slots.
 	slots int
+	// keyBase is the first of the level's positions in a keyMemory: the
+	// positions of the levels before it, len(fields)+2 each.
+	keyBase int
 }
 
 // levels is the whole decoding plan.
@@ -146,6 +149,10 @@ func buildPlan(sc *arrow.Schema) (*levels, error) {
 
 func (p *levels) newLevel(path string, fields []arrow.Field, ownSlots bool) (*level, error) {
 	l := &level{id: len(p.all), path: path}
+	if len(p.all) > 0 {
+		prev := p.all[len(p.all)-1]
+		l.keyBase = prev.keyBase + len(prev.fields) + 2
+	}
 	p.all = append(p.all, l)
 	if len(fields) > 64 {
 		return nil, fmt.Errorf("cloudtrail: level %q has %d fields, more than 64", path, len(fields))

@@ -156,6 +156,56 @@ var (
 // pinning their buffers in the pools.
 const maxPooledBytes = 4 * maxBatchBytes
 
+// freeColumns keeps the column sets of released readers for the next ones,
+// up to freeColumnsBytes of them. The pool alone loses them at every other
+// garbage collection, and a new set grows each column's slices from nothing
+// again, which cost the pipeline a tenth of the reader's time; the pool
+// takes the sets that do not fit.
+var freeColumns struct {
+	sync.Mutex
+	sets  []pooledColumns
+	bytes int
+}
+
+type pooledColumns struct {
+	c    *columns
+	size int
+}
+
+// freeColumnsBytes bounds the capacity freeColumns keeps alive.
+const freeColumnsBytes = maxBatchBytes
+
+func getColumns() *columns {
+	freeColumns.Lock()
+	if n := len(freeColumns.sets); n > 0 {
+		p := freeColumns.sets[n-1]
+		freeColumns.sets[n-1] = pooledColumns{}
+		freeColumns.sets = freeColumns.sets[:n-1]
+		freeColumns.bytes -= p.size
+		freeColumns.Unlock()
+		return p.c
+	}
+	freeColumns.Unlock()
+	return columnsPool.Get().(*columns)
+}
+
+// putColumns takes back a reset column set.
+func putColumns(c *columns) {
+	size := c.size()
+	if size > maxPooledBytes {
+		return
+	}
+	freeColumns.Lock()
+	if freeColumns.bytes+size <= freeColumnsBytes {
+		freeColumns.sets = append(freeColumns.sets, pooledColumns{c, size})
+		freeColumns.bytes += size
+		freeColumns.Unlock()
+		return
+	}
+	freeColumns.Unlock()
+	columnsPool.Put(c)
+}
+
 func getBuffer(n int) []byte {
 	if n == readSize {
 		if b, ok := bufferPool.Get().(*[]byte); ok {
@@ -192,7 +242,7 @@ func NewReader(r io.Reader, cfg Config) (*Reader, error) {
 	rd.dec = decoderPool.Get().(*decoder)
 	rd.dec.maxDepth = rd.maxDepth
 	rd.refs.Store(1)
-	rd.cols = columnsPool.Get().(*columns)
+	rd.cols = getColumns()
 	return rd, nil
 }
 
@@ -282,9 +332,7 @@ func (rd *Reader) Release() {
 	// Nothing of these is referenced by a batch: batches own copies.
 	if rd.cols != nil {
 		rd.cols.reset()
-		if rd.cols.size() <= maxPooledBytes {
-			columnsPool.Put(rd.cols)
-		}
+		putColumns(rd.cols)
 		rd.cols = nil
 	}
 	if rd.dec != nil {

@@ -38,6 +38,13 @@ var digestKeys = map[string]bool{
 	"previousDigestHashAlgorithm": true, "previousDigestSignature": true,
 }
 
+// mayBeDigestKey is a cheap first test of digestKeys for the unmapped
+// members of every event (managementEvent, eventContext, …): every digest key
+// starts with 'd', 'l' or 'p' and has at least 8 bytes.
+func mayBeDigestKey(name []byte) bool {
+	return len(name) >= 8 && (name[0] == 'd' || name[0] == 'l' || name[0] == 'p')
+}
+
 // recordsKey is the top-level member of a CloudTrail log file that holds the
 // events.
 const recordsKey = "Records"
@@ -49,6 +56,7 @@ const rawEnvelopeKey = "_raw"
 // decoder decodes records. It is reused: every decode starts from reset.
 type decoder struct {
 	sc       scanner
+	keys     keyMemory
 	b        []byte
 	maxDepth int
 	scratch  []byte // unescaped strings and compacted values of this record
@@ -83,16 +91,29 @@ type note struct {
 func newDecoder(maxDepth int) *decoder {
 	return &decoder{
 		maxDepth: maxDepth,
+		keys:     newKeyMemory(),
 		vals:     make([]value, plan.nSlots),
 		present:  make([]bool, len(plan.all)),
 		maps:     make([]mapValue, plan.nMaps),
 	}
 }
 
+// reset prepares for decoding b; reset(nil) also drops every reference
+// into the last input, before the decoder is pooled.
 func (d *decoder) reset(b []byte) {
 	d.b = b
 	d.scratch = d.scratch[:0]
-	clear(d.vals)
+	if b == nil {
+		clear(d.vals)
+		clear(d.resVals[:cap(d.resVals)])
+	} else {
+		// A value is read only when ok: marking the slots NULL is enough,
+		// and stores no pointers (clearing them costs a write barrier per
+		// slot while the garbage collector marks).
+		for i := range d.vals {
+			d.vals[i].ok = false
+		}
+	}
 	clear(d.present)
 	d.resOK, d.resN = false, 0
 	d.resVals = d.resVals[:0]
@@ -174,41 +195,56 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		return i + 1, nil
 	}
 	var seen uint64
+	pos := startPos(l)
 	for {
 		if short(b, i) {
 			return i, errShort
 		}
-		if b[i] != '"' {
-			return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
+		var key []byte
+		f, end, ok := d.keys.match(l, pos, b, i)
+		if ok {
+			key = b[i : end-1]
+			i = skipSpace(b, end)
+		} else {
+			if b[i] != '"' {
+				return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
+			}
+			ks := i
+			ke, kflags, err := scanString(b, i)
+			if err != nil {
+				return ke, err
+			}
+			i = skipSpace(b, ke)
+			if short(b, i) {
+				return i, errShort
+			}
+			if b[i] != ':' {
+				return i, syntaxErr(i, "invalid character %q after an object key", b[i])
+			}
+			key = b[ks:ke]
+			f = d.lookup(l, key[1:len(key)-1], kflags)
+			if i == ke {
+				d.keys.remember(l, pos, b, ks, ke+1, f)
+			}
+			i = skipSpace(b, i+1)
 		}
-		ks := i
-		ke, kflags, err := scanString(b, i)
-		if err != nil {
-			return ke, err
-		}
-		i = skipSpace(b, ke)
 		if short(b, i) {
 			return i, errShort
 		}
-		if b[i] != ':' {
-			return i, syntaxErr(i, "invalid character %q after an object key", b[i])
-		}
-		i = skipSpace(b, i+1)
-		if short(b, i) {
-			return i, errShort
-		}
-		key := b[ks:ke]
-		f := d.lookup(l, key[1:len(key)-1], kflags)
+		var err error
 		switch {
 		case f != nil && seen&(1<<f.bit) == 0:
 			seen |= 1 << f.bit
+			pos = int(f.bit)
 			if l == plan.root {
 				d.hasEvent = true
 			}
 			i, err = d.parseField(l, f, vals, key, i, depth)
 		case l == plan.root:
+			pos = unmappedPos(l)
 			i, err = d.rootUnmapped(key, i, depth)
 		default:
+			pos = unmappedPos(l)
 			i, err = d.unmapped(l, key, i, depth)
 		}
 		if err != nil {
@@ -242,7 +278,7 @@ func (d *decoder) rawValue(i, depth int) ([]byte, int, error) {
 		d.scratch = appendCompact(d.scratch, v)
 		v = d.scratch[start:]
 	}
-	if !utf8.Valid(v) {
+	if d.sc.high && !utf8.Valid(v) {
 		start := len(d.scratch)
 		d.scratch = appendValidUTF8(d.scratch, v)
 		v = d.scratch[start:]
@@ -268,7 +304,7 @@ func (d *decoder) rootUnmapped(key []byte, i, depth int) (int, error) {
 	switch {
 	case string(name) == recordsKey:
 		d.sawRecords = true
-	case digestKeys[string(name)]:
+	case mayBeDigestKey(name) && digestKeys[string(name)]:
 		d.digest = true
 	case string(name) == rawEnvelopeKey && d.b[i] == '"':
 		end, _, err := scanString(d.b, i)
@@ -390,7 +426,15 @@ func (d *decoder) parseResources(el *level, key []byte, i, depth int) (int, erro
 		}
 		d.resN++
 		start := len(d.resVals)
-		d.resVals = append(d.resVals, make([]value, n)...)
+		if start+n <= cap(d.resVals) {
+			// NULL slots, as in reset, without clearing pointers.
+			d.resVals = d.resVals[:start+n]
+			for k := start; k < start+n; k++ {
+				d.resVals[k].ok = false
+			}
+		} else {
+			d.resVals = append(d.resVals, make([]value, n)...)
+		}
 		d.resValid = append(d.resValid, false)
 		var err error
 		switch b[i] {

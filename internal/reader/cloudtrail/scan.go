@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -68,17 +69,23 @@ const (
 	swarHigh = 0x8080808080808080
 )
 
-// hasSpecialByte reports whether one of the eight bytes in v is not plain in
-// a string: '"', '\\', a control character or a byte >= 0x80. It can report
-// a false positive only after a true one, which the byte loop then handles.
-func hasSpecialByte(v uint64) bool {
+// specialBytes returns a mask with the high bit set of the bytes in v that
+// are not plain in a string: '"', '\\', a control character or, with high
+// set to swarHigh, a byte >= 0x80 (high zero leaves those out). A set bit can
+// be wrong only above a right one (a borrow carried up from a lower special
+// byte), so the lowest set bit always marks the first special byte.
+func specialBytes(v, high uint64) uint64 {
 	quote := v ^ (swarOnes * '"')
 	backslash := v ^ (swarOnes * '\\')
 	zeroQuote := (quote - swarOnes) &^ quote
 	zeroBackslash := (backslash - swarOnes) &^ backslash
 	control := (v - swarOnes*0x20) &^ v
-	return (zeroQuote|zeroBackslash|control|v)&swarHigh != 0
+	return (zeroQuote | zeroBackslash | control | v&high) & swarHigh
 }
+
+// hasSpecialByte reports whether one of the eight bytes in v is not plain in
+// a string: '"', '\\', a control character or a byte >= 0x80.
+func hasSpecialByte(v uint64) bool { return specialBytes(v, swarHigh) != 0 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
@@ -94,11 +101,17 @@ func skipSpace(b []byte, i int) int {
 // offset just past its closing quote and its flags.
 func scanString(b []byte, i int) (int, uint8, error) {
 	var flags uint8
+	high := uint64(swarHigh) // stop at bytes >= 0x80 until one is flagged
 	i++
 	for {
-		// The common case: a run of plain ASCII, eight bytes at a time,
-		// because this loop is where most of the decoding time goes.
-		for i+8 <= len(b) && !hasSpecialByte(binary.LittleEndian.Uint64(b[i:])) {
+		// The common case: a run of plain bytes, eight at a time, because
+		// this loop is where most of the decoding time goes. The first
+		// special byte of a word is found without a byte loop.
+		for i+8 <= len(b) {
+			if m := specialBytes(binary.LittleEndian.Uint64(b[i:]), high); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
 			i += 8
 		}
 		for i < len(b) && strPlain[b[i]] {
@@ -107,6 +120,7 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		if i >= len(b) {
 			return i, flags, errShort
 		}
+	special:
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, flags, nil
@@ -134,7 +148,10 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		case c < 0x20:
 			return i, flags, syntaxErr(i, "control character 0x%02x in string", c)
 		default:
+			// A byte >= 0x80: flagged once; the word loop then passes
+			// over them.
 			flags |= strHigh
+			high = 0
 			i++
 		}
 	}
@@ -221,6 +238,9 @@ func scanLiteral(b []byte, i int) (int, error) {
 // no stack; it keeps its container stack between calls to avoid allocating.
 type scanner struct {
 	stack []byte // '{' or '[' per open container
+	// high reports that the last value skipValue scanned has a string with
+	// a byte >= 0x80; without one the value is ASCII, so valid UTF-8.
+	high bool
 }
 
 // skipValue scans the value starting at b[i] (not whitespace) and returns the
@@ -229,6 +249,7 @@ type scanner struct {
 // the value may nest until maxDepth.
 func (s *scanner) skipValue(b []byte, i, depth, maxDepth int) (end int, spaced bool, err error) {
 	s.stack = s.stack[:0]
+	s.high = false
 	for {
 		// A value starts at b[i].
 		if i >= len(b) {
@@ -251,15 +272,17 @@ func (s *scanner) skipValue(b []byte, i, depth, maxDepth int) (end int, spaced b
 			s.stack = append(s.stack, c)
 			i = j
 			if c == '{' {
-				if i, err = scanMemberName(b, i, &spaced); err != nil {
+				if i, err = s.scanMemberName(b, i, &spaced); err != nil {
 					return i, spaced, err
 				}
 			}
 			continue
 		case '"':
-			if i, _, err = scanString(b, i); err != nil {
+			var flags uint8
+			if i, flags, err = scanString(b, i); err != nil {
 				return i, spaced, err
 			}
+			s.high = s.high || flags&strHigh != 0
 		case 't', 'f', 'n':
 			if i, err = scanLiteral(b, i); err != nil {
 				return i, spaced, err
@@ -288,7 +311,7 @@ func (s *scanner) skipValue(b []byte, i, depth, maxDepth int) (end int, spaced b
 				i = skipSpace(b, j+1)
 				spaced = spaced || i > j+1
 				if top == '{' {
-					if i, err = scanMemberName(b, i, &spaced); err != nil {
+					if i, err = s.scanMemberName(b, i, &spaced); err != nil {
 						return i, spaced, err
 					}
 				}
@@ -306,17 +329,18 @@ func (s *scanner) skipValue(b []byte, i, depth, maxDepth int) (end int, spaced b
 
 // scanMemberName scans `"name" :` and the whitespace after the colon, and
 // returns the offset of the member's value.
-func scanMemberName(b []byte, i int, spaced *bool) (int, error) {
+func (s *scanner) scanMemberName(b []byte, i int, spaced *bool) (int, error) {
 	if i >= len(b) {
 		return i, errShort
 	}
 	if b[i] != '"' {
 		return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
 	}
-	i, _, err := scanString(b, i)
+	i, flags, err := scanString(b, i)
 	if err != nil {
 		return i, err
 	}
+	s.high = s.high || flags&strHigh != 0
 	j := skipSpace(b, i)
 	if j >= len(b) {
 		return j, errShort
