@@ -38,6 +38,7 @@ type StringDict struct {
 	bytes   int    // of the values in m
 	last    []byte // the value numbered last, checked before the map
 	lastNum int32
+	hasLast bool // last holds a value: "" is one, so a length says nothing
 	full    bool
 }
 
@@ -47,7 +48,7 @@ func (d *StringDict) Reset() {
 		d.m = map[string]int32{}
 	}
 	clear(d.m)
-	d.bytes, d.last, d.full = 0, d.last[:0], false
+	d.bytes, d.last, d.hasLast, d.full = 0, d.last[:0], false, false
 }
 
 // NewStringDict returns an empty StringDict.
@@ -59,7 +60,7 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 	if d.full {
 		return 0, false
 	}
-	if d.last != nil && bytes.Equal(v, d.last) {
+	if d.hasLast && bytes.Equal(v, d.last) {
 		return d.lastNum, true
 	}
 	k, ok := d.m[string(v)]
@@ -72,7 +73,7 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 		d.m[string(v)] = k
 		d.bytes += len(v)
 	}
-	d.last, d.lastNum = append(d.last[:0], v...), k
+	d.last, d.lastNum, d.hasLast = append(d.last[:0], v...), k, true
 	return k, true
 }
 
