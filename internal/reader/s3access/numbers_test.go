@@ -56,3 +56,39 @@ func TestReaderNumbersRepeatingValues(t *testing.T) {
 		rd.Release()
 	}
 }
+
+// A reader that takes the pooled columns of one that numbered values must
+// number its own from nothing, "" included: the dictionary's memory of the
+// value numbered last must not answer for "" (it once did, with a number
+// that in the new object belonged to another value).
+func TestReaderNumbersEmptyValueAfterPooledReader(t *testing.T) {
+	line := func(agent string) string {
+		return `a1b2c3d4e5f6 my-bucket [05/Jan/2024:23:58:01 +0000] 198.51.100.7 arn:aws:iam::111122223333:user/alice 7D3F1A2B3C4D5E01 REST.GET.OBJECT photos/cat.jpg "GET /photos/cat.jpg HTTP/1.1" 200 - 5120 5120 12 9 "-" "` +
+			agent + `" - Zm9v SigV4 TLS_AES_128_GCM_SHA256 AuthHeader my-bucket.s3.eu-west-1.amazonaws.com TLSv1.3 - - eu-west-1` + "\n"
+	}
+	read := func(agents ...string) {
+		var text bytes.Buffer
+		for _, a := range agents {
+			text.WriteString(line(a))
+		}
+		rd, err := NewReader(bytes.NewReader(text.Bytes()), Config{Object: "o"})
+		require.NoError(t, err)
+		defer rd.Release()
+		require.True(t, rd.Next())
+		rec := rd.RecordBatch()
+		col := rec.Column(fieldUserAgent).(*array.String)
+		require.Equal(t, len(agents), col.Len())
+		for r, a := range agents {
+			require.Equal(t, a, col.Value(r))
+		}
+		nums, bound := rec.(*Batch).ValueNumbers(fieldUserAgent)
+		require.NotNil(t, nums)
+		parquettest.RequireNumbersMatchValues(t, "useragent", col, nums, bound)
+		require.False(t, rd.Next())
+		require.NoError(t, rd.Err())
+	}
+	read("a", "b", "c", "d")
+	for range 4 { // the pool may hand out another set; one of these takes it
+		read("", "x", "y", "z")
+	}
+}
