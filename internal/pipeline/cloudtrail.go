@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"convert/internal/keypath"
+	"convert/internal/reader"
 	"convert/internal/reader/cloudtrail"
 	"convert/internal/schema"
 	"convert/internal/storage"
@@ -178,45 +179,17 @@ func eventDayUTC(s string) (time.Time, bool) {
 		s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
 		return time.Time{}, false
 	}
-	year, ok1 := digits(s[0:4])
-	month, ok2 := digits(s[5:7])
-	day, ok3 := digits(s[8:10])
-	hour, ok4 := digits(s[11:13])
-	minute, ok5 := digits(s[14:16])
-	sec, ok6 := digits(s[17:19])
+	year, ok1 := reader.Digits(s[0:4])
+	month, ok2 := reader.Digits(s[5:7])
+	day, ok3 := reader.Digits(s[8:10])
+	hour, ok4 := reader.Digits(s[11:13])
+	minute, ok5 := reader.Digits(s[14:16])
+	sec, ok6 := reader.Digits(s[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		day > reader.DaysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
-}
-
-// digits parses s, decimal digits only.
-func digits(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-// daysIn is the number of days of month in year (proleptic Gregorian, as
-// package time counts them).
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
 
 // partitionValue makes a record's account or region safe as a path segment:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"convert/internal/reader"
 )
 
 // ErrBadTime means a request time is not in the access-log format
@@ -40,13 +42,13 @@ func parseRequestTime[T string | []byte](s T) (int64, bool) {
 	if len(s) != requestTimeLen || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' {
 		return 0, false
 	}
-	day, ok1 := digits(s[0:2])
-	year, ok2 := digits(s[7:11])
-	hour, ok3 := digits(s[12:14])
-	minute, ok4 := digits(s[15:17])
-	sec, ok5 := digits(s[18:20])
-	offH, ok6 := digits(s[22:24])
-	offM, ok7 := digits(s[24:26])
+	day, ok1 := reader.Digits(s[0:2])
+	year, ok2 := reader.Digits(s[7:11])
+	hour, ok3 := reader.Digits(s[12:14])
+	minute, ok4 := reader.Digits(s[15:17])
+	sec, ok5 := reader.Digits(s[18:20])
+	offH, ok6 := reader.Digits(s[22:24])
+	offM, ok7 := reader.Digits(s[24:26])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		return 0, false
 	}
@@ -57,7 +59,7 @@ func parseRequestTime[T string | []byte](s T) (int64, bool) {
 			break
 		}
 	}
-	if month == 0 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 || offH > 23 || offM > 59 {
+	if month == 0 || day < 1 || day > reader.DaysIn(month, year) || hour > 23 || minute > 59 || sec > 59 || offH > 23 || offM > 59 {
 		return 0, false
 	}
 	offset := offH*3600 + offM*60
@@ -70,32 +72,6 @@ func parseRequestTime[T string | []byte](s T) (int64, bool) {
 	}
 	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
 	return unix, true
-}
-
-// digits parses a fixed-width run of decimal digits.
-func digits[T string | []byte](s T) (int, bool) {
-	v := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int(c-'0')
-	}
-	return v, true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
 
 // daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
