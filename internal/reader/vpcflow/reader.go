@@ -36,12 +36,6 @@ type Config struct {
 	Reject reader.RejectFunc
 	// Mem allocates the batches (memory.DefaultAllocator if nil).
 	Mem memory.Allocator
-	// NumberAddresses numbers the values of the address columns (srcaddr,
-	// dstaddr, pkt_srcaddr, pkt_dstaddr) as those of the other repeating
-	// string columns are (reader.AddrDict, reader.Indexed). Off by
-	// default: internal/writer's numbered path costs more CPU than
-	// arrow-go's hashing for columns with this many new values per batch.
-	NumberAddresses bool
 }
 
 // Stats counts what a Reader has seen so far.
@@ -223,7 +217,7 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 
 func (rd *Reader) setLayout(l *layout) {
 	rd.layout = l
-	rd.cur = batch{numberAddrs: rd.cfg.NumberAddresses}
+	rd.cur = batch{}
 	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
 	rd.fields = make([][]byte, 0, n+1)
