@@ -32,6 +32,8 @@ type batch struct {
 	// dicts number the values of the string columns that repeat (nil for
 	// the others), for the whole object: see reader.Indexed.
 	dicts []*reader.StringDict
+	// int32s, int64s and texts list the columns of each kind.
+	int32s, int64s, texts []int
 	// sized: the string buffers were sized, from the previous batch or
 	// the first rows (sizeFromRows).
 	sized bool
@@ -78,9 +80,18 @@ func (b *batch) reset(l *layout, n int) {
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
 		b.dicts = make([]*reader.StringDict, len(l.columns))
+		b.int32s, b.int64s, b.texts = nil, nil, nil
 		for i, c := range l.columns {
-			if c.kind == kindString && numbered(c.name) {
-				b.dicts[i] = reader.NewStringDict()
+			switch c.kind {
+			case kindInt32:
+				b.int32s = append(b.int32s, i)
+			case kindInt64:
+				b.int64s = append(b.int64s, i)
+			default:
+				b.texts = append(b.texts, i)
+				if numbered(c.name) {
+					b.dicts[i] = reader.NewStringDict()
+				}
 			}
 		}
 	}
@@ -142,40 +153,57 @@ func (b *batch) full() bool {
 }
 
 // appendRow stores one parsed row: nums holds the integer values and valid
-// says which fields are non-NULL; fields holds the raw field bytes.
-func (b *batch) appendRow(fields [][]byte, nums []int64, valid []bool) {
+// says which fields are non-NULL; field i of line ends at ends[i] and
+// starts after the end of field i-1. The columns of each kind are
+// appended by a loop of their own.
+func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
 	r := b.rows
 	if !b.sized && r == sizeRows {
 		b.sizeFromRows()
 	}
-	for i := range b.columns {
-		c := &b.columns[i]
+	cols := b.columns
+	for _, i := range b.int32s {
+		c := &cols[i]
+		if valid[i] {
+			c.i32[r] = int32(nums[i])
+		} else {
+			bitutil.ClearBit(c.valid, r)
+			c.nulls++
+		}
+	}
+	for _, i := range b.int64s {
+		c := &cols[i]
+		if valid[i] {
+			c.i64[r] = nums[i]
+		} else {
+			bitutil.ClearBit(c.valid, r)
+			c.nulls++
+		}
+	}
+	for _, i := range b.texts {
+		c := &cols[i]
 		if !valid[i] {
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
-			if c.kind == kindString {
-				c.offs = append(c.offs, int32(len(c.data)))
-				if c.idx != nil {
-					c.idx = append(c.idx, 0)
-				}
+			c.offs = append(c.offs, int32(len(c.data)))
+			if c.idx != nil {
+				c.idx = append(c.idx, 0)
 			}
 			continue
 		}
-		switch c.kind {
-		case kindInt32:
-			c.i32[r] = int32(nums[i])
-		case kindInt64:
-			c.i64[r] = nums[i]
-		default:
-			c.data = append(c.data, fields[i]...)
-			c.offs = append(c.offs, int32(len(c.data)))
-			b.text += len(fields[i])
-			if c.idx != nil {
-				if k, ok := b.dicts[i].Number(fields[i]); ok {
-					c.idx = append(c.idx, k)
-				} else {
-					c.idx = nil // too many values: this batch and the object's next ones go unnumbered
-				}
+		start := 0
+		if i > 0 {
+			start = int(ends[i-1]) + 1
+		}
+		f := line[start:ends[i]]
+		c.data = append(c.data, f...)
+		c.offs = append(c.offs, int32(len(c.data)))
+		b.text += len(f)
+		if c.idx != nil {
+			if k, ok := b.dicts[i].Number(f); ok {
+				c.idx = append(c.idx, k)
+			} else {
+				c.idx = nil // too many values: this batch and the object's next ones go unnumbered
 			}
 		}
 	}
