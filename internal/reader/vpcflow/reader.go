@@ -431,7 +431,10 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		if cols[i].kind == kindString || null {
 			continue
 		}
-		v, ok := fieldInt(f)
+		v, ok := digitsInt(f)
+		if !ok {
+			v, _, ok = scanInt(f)
+		}
 		if !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)) {
 			if bad < 0 {
 				bad = i
@@ -492,23 +495,21 @@ func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
 	return n, seen&high == 0
 }
 
-// fieldInt parses a field as scanInt does. A field of up to 18 digits,
-// the common case, cannot overflow and is parsed by a loop of its own.
-func fieldInt(f []byte) (int64, bool) {
+// digitsInt parses a field of 1 to 18 digits, the common case, which
+// cannot overflow; it is small enough to be inlined. Any other field
+// returns false, to be parsed by scanInt.
+func digitsInt(f []byte) (v int64, ok bool) {
 	if len(f) == 0 || len(f) > 18 {
-		v, _, ok := scanInt(f)
-		return v, ok
+		return 0, false
 	}
-	var u int64
 	for _, c := range f {
 		d := c - '0'
 		if d > 9 {
-			v, _, ok := scanInt(f)
-			return v, ok
+			return 0, false
 		}
-		u = u*10 + int64(d)
+		v = v*10 + int64(d)
 	}
-	return u, true
+	return v, true
 }
 
 // scanInt reads the field at the start of b (up to the first space, or all

@@ -47,15 +47,19 @@ func TestSplitSpacesMatchesByteScan(t *testing.T) {
 	}
 }
 
-// fieldInt parses a field (no spaces) as scanInt does.
-func TestFieldIntMatchesScanInt(t *testing.T) {
+// digitsInt parses a field (no spaces) as scanInt does, or declines it.
+func TestDigitsIntMatchesScanInt(t *testing.T) {
 	for _, f := range []string{"", "-", "+", "0", "-0", "+7", "12a", "a", "--1", "2147483648", "-2147483649",
 		"999999999999999999", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
 		"00000000000000000001", "1234567890123456789", "18446744073709551616", "99999999999999999999",
 		"1638576000", "44\xff", "4/", "4:"} {
 		want, _, wantOK := scanInt([]byte(f))
-		if v, ok := fieldInt([]byte(f)); ok != wantOK || v != want {
-			t.Errorf("fieldInt(%q) = %d, %v; scanInt: %d, %v", f, v, ok, want, wantOK)
+		v, ok := digitsInt([]byte(f))
+		if ok && (!wantOK || v != want) {
+			t.Errorf("digitsInt(%q) = %d; scanInt: %d, %v", f, v, want, wantOK)
+		}
+		if !ok && wantOK && len(f) <= 18 && f[0] != '+' && f[0] != '-' {
+			t.Errorf("digitsInt declined %q", f)
 		}
 	}
 }
