@@ -2,9 +2,11 @@ package vpcflow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -36,12 +38,6 @@ type Config struct {
 	Reject reader.RejectFunc
 	// Mem allocates the batches (memory.DefaultAllocator if nil).
 	Mem memory.Allocator
-	// NumberAddresses numbers the values of the address columns (srcaddr,
-	// dstaddr, pkt_srcaddr, pkt_dstaddr) as those of the other repeating
-	// string columns are (reader.AddrDict, reader.Indexed). Off by
-	// default: internal/writer's numbered path costs more CPU than
-	// arrow-go's hashing for columns with this many new values per batch.
-	NumberAddresses bool
 }
 
 // Stats counts what a Reader has seen so far.
@@ -80,9 +76,9 @@ type Reader struct {
 	firstLine   []byte // the first data line, read while looking for a header
 	firstLineNo int64
 
-	fields [][]byte // the current line split on spaces; reused
-	nums   []int64  // parsed numeric values of the current line, by column
-	valid  []bool   // whether nums[i] / the string column i is non-null
+	ends  []int32 // the end offset of each field of the current line; reused
+	nums  []int64 // parsed numeric values of the current line, by column
+	valid []bool  // whether nums[i] / the string column i is non-null
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -223,10 +219,10 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 
 func (rd *Reader) setLayout(l *layout) {
 	rd.layout = l
-	rd.cur = batch{numberAddrs: rd.cfg.NumberAddresses}
+	rd.cur = batch{}
 	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
-	rd.fields = make([][]byte, 0, n+1)
+	rd.ends = make([]int32, n)
 	rd.nums = make([]int64, n)
 	rd.valid = make([]bool, n)
 }
@@ -364,27 +360,31 @@ func (rd *Reader) handleLine(line []byte, lineNo int64) {
 		}
 		line = msg
 	}
-	if !utf8.Valid(line) {
+	reason, ascii := rd.parseRow(line)
+	if !ascii && !utf8.Valid(line) {
 		// Parquet strings must be UTF-8: invalid bytes become U+FFFD (the
 		// record is kept, and counted); a numeric field holding them is
 		// then rejected as not an integer, with the raw line untouched.
+		// An ASCII line, the common case, was checked as it was split.
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
 		rd.stats.RepairedUTF8++
+		reason, _ = rd.parseRow(line)
 	}
-	reason := rd.parseRow(line)
 	if reason != "" {
 		// Trailing blanks (a hand-edited or re-exported file) are not an
 		// extra field; tried only when the line as it is does not parse,
 		// so an empty last field of a line that fits stays as it was.
-		if trimmed := bytes.TrimRight(line, " \t"); len(trimmed) < len(line) && rd.parseRow(trimmed) == "" {
-			reason = ""
+		if trimmed := bytes.TrimRight(line, " \t"); len(trimmed) < len(line) {
+			if r, _ := rd.parseRow(trimmed); r == "" {
+				reason, line = "", trimmed
+			}
 		}
 	}
 	if reason != "" {
 		rd.rejectAt(raw, lineNo, false, reason)
 		return
 	}
-	rd.appendRow()
+	rd.appendRow(line)
 	rd.stats.Rows++
 }
 
@@ -401,59 +401,115 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 	return []byte(*v.Message), true
 }
 
-// parseRow splits a data line and parses its numeric fields into rd.nums. It
-// returns a reason when the line must be rejected; then nothing was appended.
+// parseRow splits a data line and parses its numeric fields into rd.nums;
+// rd.ends gets the end of every field. It returns a reason when the line
+// must be rejected; then nothing was appended. ascii reports that the whole
+// line was seen to be ASCII, so valid UTF-8 (false says nothing).
 //
-// One pass over the line: an integer field is parsed as its end is looked
-// for, and a string field's end is found with bytes.IndexByte. The field
-// count is checked before a bad integer is reported, so that a line with
-// a field too many or too few is rejected for that, as before.
-func (rd *Reader) parseRow(line []byte) string {
+// The spaces are found eight bytes at a time (splitSpaces), which also
+// checks for ASCII; fields are 1-21 bytes, too short for bytes.IndexByte to
+// pay for its call. The field count is checked before a bad integer is
+// reported, so that a line with a field too many or too few is rejected
+// for that.
+func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	cols := rd.layout.columns
-	rd.fields = rd.fields[:0]
-	whole := line
-	bad := -1 // the first integer column whose field is not one
-	for i := range cols {
-		var f []byte
-		if cols[i].kind == kindString {
-			j := bytes.IndexByte(line, ' ')
-			if j < 0 {
-				f, line = line, nil
-			} else {
-				f, line = line[:j], line[j+1:]
-			}
-		} else {
-			v, n, ok := scanInt(line)
-			f = line[:n]
-			if n < len(line) {
-				line = line[n+1:]
-			} else {
-				line = nil
-			}
-			switch {
-			case len(f) == 1 && f[0] == '-':
-			case !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)):
-				if bad < 0 {
-					bad = i
-				}
-			default:
-				rd.nums[i] = v
-			}
-		}
-		rd.fields = append(rd.fields, f)
-		rd.valid[i] = !(len(f) == 1 && f[0] == '-')
-		if line == nil {
-			break
-		}
+	ends := rd.ends
+	n, ascii := splitSpaces(line, ends[:len(cols)-1])
+	if n != len(cols)-1 {
+		n := bytes.Count(line, []byte{' '}) + 1
+		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols)), false
 	}
-	if len(rd.fields) != len(cols) || line != nil {
-		n := bytes.Count(whole, []byte{' '}) + 1
-		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols))
+	ends[len(cols)-1] = int32(len(line))
+	bad := -1 // the first integer column whose field is not one
+	start := 0
+	for i := range cols {
+		end := int(ends[i])
+		f := line[start:end]
+		start = end + 1
+		null := len(f) == 1 && f[0] == '-'
+		rd.valid[i] = !null
+		if cols[i].kind == kindString || null {
+			continue
+		}
+		v, ok := digitsInt(f)
+		if !ok {
+			v, _, ok = scanInt(f)
+		}
+		if !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)) {
+			if bad < 0 {
+				bad = i
+			}
+			continue
+		}
+		rd.nums[i] = v
 	}
 	if bad >= 0 {
-		return badInt(cols[bad].name, rd.fields[bad])
+		s := 0
+		if bad > 0 {
+			s = int(ends[bad-1]) + 1
+		}
+		return badInt(cols[bad].name, line[s:ends[bad]]), ascii
 	}
-	return ""
+	return "", ascii
+}
+
+// splitSpaces stores the offsets of the spaces of line in ends and returns
+// how many there are, or len(ends)+1 as soon as there are more than
+// len(ends). ascii reports that line is all ASCII, when every byte was
+// seen (n <= len(ends)).
+func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
+	const (
+		low7   = 0x7f7f7f7f7f7f7f7f
+		high   = 0x8080808080808080
+		spaces = 0x2020202020202020
+	)
+	var seen uint64 // the bytes ORed together
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
+		seen |= w
+		// The high bit of each byte of m is set exactly where w holds a
+		// space (x's byte is zero): no carry crosses bytes.
+		x := w ^ spaces
+		m := ^((x&low7 + low7) | x | low7)
+		for m != 0 {
+			if n == len(ends) {
+				return n + 1, false
+			}
+			ends[n] = int32(i + bits.TrailingZeros64(m)>>3)
+			n++
+			m &= m - 1
+		}
+	}
+	for ; i < len(line); i++ {
+		c := line[i]
+		seen |= uint64(c)
+		if c == ' ' {
+			if n == len(ends) {
+				return n + 1, false
+			}
+			ends[n] = int32(i)
+			n++
+		}
+	}
+	return n, seen&high == 0
+}
+
+// digitsInt parses a field of 1 to 18 digits, the common case, which
+// cannot overflow; it is small enough to be inlined. Any other field
+// returns false, to be parsed by scanInt.
+func digitsInt(f []byte) (v int64, ok bool) {
+	if len(f) == 0 || len(f) > 18 {
+		return 0, false
+	}
+	for _, c := range f {
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		v = v*10 + int64(d)
+	}
+	return v, true
 }
 
 // scanInt reads the field at the start of b (up to the first space, or all
@@ -503,8 +559,8 @@ func badInt(column string, value []byte) string {
 }
 
 // appendRow stores the parsed line in the current batch. It cannot fail.
-func (rd *Reader) appendRow() {
-	rd.cur.appendRow(rd.fields, rd.nums, rd.valid)
+func (rd *Reader) appendRow(line []byte) {
+	rd.cur.appendRow(line, rd.ends, rd.nums, rd.valid)
 }
 
 // parseInt parses an optionally signed decimal integer without allocating.

@@ -366,18 +366,20 @@ func TestBatchHintsBoundedInTotal(t *testing.T) {
 	l := rd.newLayout(names, nil)
 	var b batch
 	b.reset(l, 1<<16)
-	field := []byte(strings.Repeat("x", 22<<10))
-	fields := [][]byte{[]byte("2")}
+	field := strings.Repeat("x", 22<<10)
+	line := []byte("2")
+	ends := []int32{1}
 	nums := make([]int64, len(names))
 	valid := make([]bool, len(names))
 	for i := range valid {
 		valid[i] = true
 		if i > 0 {
-			fields = append(fields, field)
+			line = append(append(line, ' '), field...)
+			ends = append(ends, int32(len(line)))
 		}
 	}
 	for !b.full() {
-		b.appendRow(fields, nums, valid)
+		b.appendRow(line, ends, nums, valid)
 	}
 	rows := b.rows
 	require.Less(t, rows, 100, "cut by text size")
