@@ -1,7 +1,7 @@
 package reader
 
 import (
-	"bytes"
+	"encoding/binary"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -34,13 +34,22 @@ const (
 // StringDict numbers the distinct values of one string column, in the order
 // they first appear, for up to MaxDictValues values.
 type StringDict struct {
-	m       map[string]int32
-	bytes   int    // of the values in m
-	last    []byte // the value numbered last, checked before the map
-	lastNum int32
-	hasLast bool // last holds a value: "" is one, so a length says nothing
-	full    bool
+	m     map[string]int32
+	bytes int // of the values in m
+	full  bool
+	// cache holds values numbered lately, by cacheSlot: these columns hold
+	// a few values per object, and a slot's compare is cheaper than the
+	// map's hash and probe.
+	cache [cacheSlots]cached
 }
+
+type cached struct {
+	v   []byte
+	num int32
+	set bool // v holds a value: "" is one, so a length says nothing
+}
+
+const cacheSlots = 64
 
 // Reset empties d for another object, keeping its memory.
 func (d *StringDict) Reset() {
@@ -48,7 +57,10 @@ func (d *StringDict) Reset() {
 		d.m = map[string]int32{}
 	}
 	clear(d.m)
-	d.bytes, d.last, d.hasLast, d.full = 0, d.last[:0], false, false
+	d.bytes, d.full = 0, false
+	for i := range d.cache {
+		d.cache[i].set = false
+	}
 }
 
 // NewStringDict returns an empty StringDict.
@@ -60,8 +72,9 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 	if d.full {
 		return 0, false
 	}
-	if d.hasLast && bytes.Equal(v, d.last) {
-		return d.lastNum, true
+	c := &d.cache[cacheSlot(v)]
+	if c.set && string(c.v) == string(v) {
+		return c.num, true
 	}
 	k, ok := d.m[string(v)]
 	if !ok {
@@ -73,8 +86,25 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 		d.m[string(v)] = k
 		d.bytes += len(v)
 	}
-	d.last, d.lastNum, d.hasLast = append(d.last[:0], v...), k, true
+	c.v, c.num, c.set = append(c.v[:0], v...), k, true
 	return k, true
+}
+
+// cacheSlot picks v's slot from its length and its first and last eight
+// bytes: values of a column share a prefix (arn:aws:iam::…, eni-) or a
+// suffix (….amazonaws.com), rarely both.
+func cacheSlot(v []byte) int {
+	n := len(v)
+	var h uint64
+	if n >= 8 {
+		h = binary.LittleEndian.Uint64(v)*0xff51afd7ed558ccd ^ binary.LittleEndian.Uint64(v[n-8:])
+	} else {
+		for _, c := range v {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return int(h >> 58)
 }
 
 // Len returns the values numbered so far: every number is below it.
