@@ -1,7 +1,6 @@
 package cloudtrail
 
 import (
-	"encoding/binary"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,7 +56,6 @@ type node struct {
 	// the numbers of the batch's rows while numbering is on (see
 	// reader.Indexed).
 	dict      *reader.StringDict
-	cache     numberCache
 	idx       []int32
 	numbering bool
 	leaf      int // the Parquet column of a string node (the first leaf of others)
@@ -93,51 +91,12 @@ func (n *node) number(v value) {
 		n.idx = append(n.idx, 0)
 		return
 	}
-	// Most of these columns hold a few values per object: a small cache
-	// of the values seen last answers most rows without hashing them.
-	s := &n.cache[cacheSlot(v.b)]
-	if s.set && string(s.v) == string(v.b) {
-		n.idx = append(n.idx, s.num)
-		return
-	}
 	k, ok := n.dict.Number(v.b)
 	if !ok {
 		n.numbering, n.idx = false, n.idx[:0]
 		return
 	}
-	s.v, s.num, s.set = append(s.v[:0], v.b...), k, true
 	n.idx = append(n.idx, k)
-}
-
-// numberCache holds values of a column with their numbers in the
-// column's StringDict, for the object being read.
-type numberCache [64]struct {
-	v   []byte
-	num int32
-	set bool
-}
-
-func (c *numberCache) reset() {
-	for i := range c {
-		c[i].set = false
-	}
-}
-
-// cacheSlot picks v's slot from its length and its first and last eight
-// bytes: values of a column share a prefix (arn:aws:iam::…) or a suffix
-// (….amazonaws.com), rarely both.
-func cacheSlot(v []byte) int {
-	n := len(v)
-	var h uint64
-	if n >= 8 {
-		h = binary.LittleEndian.Uint64(v)*0xff51afd7ed558ccd ^ binary.LittleEndian.Uint64(v[n-8:])
-	} else {
-		for _, c := range v {
-			h = h<<8 | uint64(c)
-		}
-	}
-	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
-	return int(h >> 58)
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
@@ -243,13 +202,11 @@ func (c *columns) reset() {
 	for _, n := range c.top {
 		if n.dict != nil {
 			n.dict.Reset()
-			n.cache.reset()
 		}
 		n.reset()
 	}
 	for _, n := range c.numbered {
 		n.dict.Reset()
-		n.cache.reset()
 		n.reset()
 	}
 }
