@@ -68,10 +68,7 @@ func (b *batch) reset(l *layout, n int) {
 		// to n rows plus an eighth, and all of them together at most
 		// maxBatchTextBytes: a batch cut short by a few huge lines must not
 		// size the next one as if every row were as long.
-		num, den := int64(n)*9, int64(b.rows)*8
-		if int64(b.text)*num > int64(maxBatchTextBytes)*den {
-			num, den = maxBatchTextBytes, int64(b.text)
-		}
+		num, den := textScale(b.rows, b.text, n, maxBatchTextBytes)
 		for i := range hints {
 			hints[i] = int(int64(len(b.columns[i].data)) * num / den)
 		}
@@ -133,10 +130,7 @@ func (b *batch) sizeFromRows() {
 	if b.rows == 0 || b.maxRows <= b.rows {
 		return
 	}
-	num, den := int64(b.maxRows)*9, int64(b.rows)*8
-	if int64(b.text)*num > int64(maxBatchTextBytes)*den {
-		num, den = maxBatchTextBytes*9, int64(b.text)*8
-	}
+	num, den := textScale(b.rows, b.text, b.maxRows, maxBatchTextBytes*9/8)
 	for i := range b.columns {
 		if c := &b.columns[i]; c.kind == kindString {
 			want := int(int64(len(c.data)) * num / den)
@@ -145,6 +139,17 @@ func (b *batch) sizeFromRows() {
 			}
 		}
 	}
+}
+
+// textScale is the factor num/den by which the string buffers of rows rows
+// holding text bytes are scaled for n rows: n rows like them and an eighth
+// more, all of them together at most limit bytes.
+func textScale(rows, text, n int, limit int64) (num, den int64) {
+	num, den = int64(n)*9, int64(rows)*8
+	if int64(text)*num > limit*den {
+		num, den = limit, int64(text)
+	}
+	return num, den
 }
 
 // full reports whether the batch must end before another row.
