@@ -48,8 +48,8 @@ type flatWriter struct {
 	ctx    context.Context
 	schema *arrow.Schema
 	mem    memory.Allocator
-	levels []int16 // definition levels, reused
-	ones   int     // levels[:ones] are all 1
+	levels []int16 // definition levels with NULLs, reused
+	ones   []int16 // definition levels of rows without NULLs: all 1
 	dicts  []*dictColumn
 	// rowIndices is the dictColumns' scratch of dictionary indices.
 	rowIndices []int32
@@ -294,36 +294,44 @@ func reservePlain(cw file.ColumnChunkWriter, a arrow.Array) {
 }
 
 // defLevels returns the definition levels of a flat nullable column: 1 for
-// a value, 0 for a NULL. The slice is reused by the next call; its first
-// fw.ones levels are 1 between calls, so that a column without NULLs after
-// another one costs nothing.
+// a value, 0 for a NULL. The slice is valid until the next call and must
+// not be written to: a column without NULLs gets a prefix of fw.ones, and
+// one with NULLs a copy of it with the NULLs cleared, a byte of its bitmap
+// at a time.
 func (fw *flatWriter) defLevels(col arrow.Array) []int16 {
 	n := col.Len()
+	if len(fw.ones) < n {
+		fw.ones = make([]int16, n)
+		for i := range fw.ones {
+			fw.ones[i] = 1
+		}
+	}
+	if col.NullN() == 0 {
+		return fw.ones[:n:n]
+	}
 	if cap(fw.levels) < n {
 		fw.levels = make([]int16, n)
-		fw.ones = 0
 	}
 	lv := fw.levels[:n]
-	if fw.ones < n {
-		for i := fw.ones; i < n; i++ {
-			lv[i] = 1
+	copy(lv, fw.ones)
+	bits, off := col.NullBitmapBytes(), col.Data().Offset()
+	i := 0
+	for ; i < n && (off+i)%8 != 0; i++ {
+		if !bitutil.BitIsSet(bits, off+i) {
+			lv[i] = 0
 		}
-		fw.ones = n
 	}
-	if col.NullN() > 0 {
-		bits, off := col.NullBitmapBytes(), col.Data().Offset()
-		for i := 0; i < n; {
-			// Whole bytes of valid rows are left as they are.
-			if (off+i)%8 == 0 && i+8 <= n && bits[(off+i)/8] == 0xff {
-				i += 8
-				continue
+	for ; i+8 <= n; i += 8 {
+		if b := bits[(off+i)/8]; b != 0xff {
+			for j := range 8 {
+				lv[i+j] = int16(b >> j & 1)
 			}
-			if !bitutil.BitIsSet(bits, off+i) {
-				lv[i] = 0
-			}
-			i++
 		}
-		fw.ones = 0
+	}
+	for ; i < n; i++ {
+		if !bitutil.BitIsSet(bits, off+i) {
+			lv[i] = 0
+		}
 	}
 	return lv
 }

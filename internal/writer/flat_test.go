@@ -12,9 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// defLevels keeps the levels of a column without NULLs for the next one:
+// defLevels shares one slice of 1s among the columns without NULLs and
+// clears the NULLs of the others in a copy, a bitmap byte at a time:
 // columns with and without NULLs, longer and shorter, sliced at odd offsets
-// and in any order, get the levels their bitmaps say.
+// and in any order, get the levels their bitmaps say, and the 1s stay 1s.
 func TestDefLevelsReused(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -46,6 +47,9 @@ func TestDefLevelsReused(t *testing.T) {
 		}
 		col.Release()
 		whole.Release()
+	}
+	for i, v := range fw.ones {
+		require.Equal(t, int16(1), v, "shared level %d", i)
 	}
 }
 
