@@ -262,7 +262,7 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 	var seg segmentStats
 	d.nextSegment()
 	segStart := 0
-	var segRaw int64
+	offs = offs[: n+1 : n+1]
 	flush := func(end int) error {
 		if end == segStart {
 			return nil
@@ -270,21 +270,24 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 		if err := d.putIndices(bw, bs, validity, off, segStart, end, levels, hasNulls, &seg); err != nil {
 			return err
 		}
-		// Counted after the write, so that arrow-go finishes a page only
-		// between writes.
-		enc.AddRawSize(segRaw)
-		segStart, segRaw, seg = end, 0, segmentStats{}
+		// The plain bytes of the segment's values (a length and the
+		// bytes), counted after the write, so that arrow-go finishes a
+		// page only between writes.
+		valid := int64(end - segStart - seg.nulls)
+		enc.AddRawSize(int64(offs[end]-offs[segStart]) - seg.nullBytes + 4*valid)
+		segStart, seg = end, segmentStats{}
 		d.nextSegment()
 		return nil
 	}
 	idx := d.idx[off : off+n]
-	offs = offs[: n+1 : n+1]
 	nums = nums[:n:n]
 	stamp, trans, gen := d.stamp[:bound:bound], d.trans[:bound:bound], d.gen
+	seen, segID := d.seen, d.seg
 	for r := 0; r < n; r++ {
 		if hasNulls && !bitutil.BitIsSet(bits, off+r) {
 			idx[r] = 0
 			seg.nulls++
+			seg.nullBytes += int64(offs[r+1] - offs[r]) // 0 but for odd producers
 			continue
 		}
 		k := nums[r]
@@ -294,9 +297,8 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 		if stamp[k] == gen {
 			m := trans[k]
 			idx[r] = m
-			segRaw += int64(offs[r+1]-offs[r]) + 4
-			if stats && d.seen[m] != d.seg {
-				d.seen[m] = d.seg
+			if stats && seen[m] != segID {
+				seen[m] = segID
 				seg.add(d.values[m])
 			}
 			continue
@@ -309,6 +311,7 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			if err := flush(r); err != nil {
 				return err
 			}
+			segID = d.seg
 			before := enc.NumEntries()
 			d.single[0] = v
 			var lv []int16
@@ -341,12 +344,10 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			d.memo[s] = m
 			d.values = append(d.values, s)
 			d.seen = append(d.seen, 0)
-		} else {
-			segRaw += int64(len(v)) + 4
-			if stats && d.seen[m] != d.seg {
-				d.seen[m] = d.seg
-				seg.add(d.values[m])
-			}
+			seen = d.seen
+		} else if stats && seen[m] != segID {
+			seen[m] = segID
+			seg.add(d.values[m])
 		}
 		stamp[k], trans[k] = gen, m
 		idx[r] = m
@@ -365,9 +366,10 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 // segmentStats are the statistics of a segment's rows: the least and
 // greatest of the distinct values they reference, and their NULLs.
 type segmentStats struct {
-	lo, hi string
-	any    bool
-	nulls  int
+	lo, hi    string
+	any       bool
+	nulls     int
+	nullBytes int64 // of NULL slots, which a producer may give bytes
 }
 
 func (s *segmentStats) add(v string) {
