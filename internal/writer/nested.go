@@ -346,6 +346,35 @@ func (b *levelBuilder) structLevels(n int) []int16 {
 		}
 	}
 	b.rest = rest
+	// Nullable steps only (the common shape): a step at a time over all
+	// rows, a row going one level up where it is still at the step's level
+	// and the step has its slot.
+	if allNullable(rest) {
+		for r := range def {
+			def[r] = base
+		}
+		for i, st := range rest {
+			at := base + int16(i)
+			switch st.state.mode {
+			case 0:
+				for r := range def {
+					if def[r] == at {
+						def[r] = at + 1
+					}
+				}
+			case 1:
+				bits, o := st.state.bits, st.state.off
+				for r := range def {
+					if def[r] == at {
+						def[r] = at + int16(bits[(o+r)>>3]>>((o+r)&7)&1)
+					}
+				}
+			case 2:
+				return def // every row stops here
+			}
+		}
+		return def
+	}
 	for r := range def {
 		d := base
 		for i := range rest {
@@ -364,6 +393,17 @@ func (b *levelBuilder) structLevels(n int) []int16 {
 		def[r] = d
 	}
 	return def
+}
+
+// allNullable reports whether steps are all nullable (no required leaf
+// with NULLs).
+func allNullable(steps []rowStep) bool {
+	for _, s := range steps {
+		if !s.nullable {
+			return false
+		}
+	}
+	return true
 }
 
 // rowStep is a step of a path without lists that structLevels looks at
