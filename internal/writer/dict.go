@@ -224,7 +224,6 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 		data = []byte{} // "" must stay a value, not "unset", in the statistics
 	}
 	base := offs[0]
-	value := func(r int) []byte { return data[offs[r]-base : offs[r+1]-base] }
 
 	n, off := col.Len(), col.Data().Offset()
 	if len(nums) < n {
@@ -251,37 +250,60 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 	bits := col.NullBitmapBytes()
 	hasNulls := col.NullN() > 0
 	validity := col.Data().Buffers()[0]
+	if len(d.seen) < len(d.values) {
+		d.seen = append(d.seen, make([]uint32, len(d.values)-len(d.seen))...)
+	}
 
+	// The rows between two values new to the chunk make a segment, written
+	// as indices at once (flush); its statistics are gathered on the way:
+	// the distinct dictionary indices it references (seen), their least and
+	// greatest value, its NULLs.
+	stats := bs != nil
+	var seg segmentStats
+	d.nextSegment()
 	segStart := 0
-	var segRaw int64
+	offs = offs[: n+1 : n+1]
 	flush := func(end int) error {
 		if end == segStart {
 			return nil
 		}
-		if err := d.putIndices(bw, bs, validity, off, segStart, end, levels, hasNulls, bits); err != nil {
+		if err := d.putIndices(bw, bs, validity, off, segStart, end, levels, hasNulls, &seg); err != nil {
 			return err
 		}
-		// Counted after the write, so that arrow-go finishes a page only
-		// between writes.
-		enc.AddRawSize(segRaw)
-		segStart, segRaw = end, 0
+		// The plain bytes of the segment's values (a length and the
+		// bytes), counted after the write, so that arrow-go finishes a
+		// page only between writes.
+		valid := int64(end - segStart - seg.nulls)
+		enc.AddRawSize(int64(offs[end]-offs[segStart]) - seg.nullBytes + 4*valid)
+		segStart, seg = end, segmentStats{}
+		d.nextSegment()
 		return nil
 	}
+	idx := d.idx[off : off+n]
+	nums = nums[:n:n]
+	stamp, trans, gen := d.stamp[:bound:bound], d.trans[:bound:bound], d.gen
+	seen, segID := d.seen, d.seg
 	for r := 0; r < n; r++ {
 		if hasNulls && !bitutil.BitIsSet(bits, off+r) {
-			d.idx[off+r] = 0
+			idx[r] = 0
+			seg.nulls++
+			seg.nullBytes += int64(offs[r+1] - offs[r]) // 0 but for odd producers
 			continue
 		}
 		k := nums[r]
-		if k < 0 || int(k) >= bound {
+		if uint(k) >= uint(bound) {
 			return fmt.Errorf("writer: value number %d out of [0, %d)", k, bound)
 		}
-		v := value(r)
-		if d.stamp[k] == d.gen {
-			d.idx[off+r] = d.trans[k]
-			segRaw += int64(len(v)) + 4
+		if stamp[k] == gen {
+			m := trans[k]
+			idx[r] = m
+			if stats && seen[m] != segID {
+				seen[m] = segID
+				seg.add(d.values[m])
+			}
 			continue
 		}
+		v := data[offs[r]-base : offs[r+1]-base]
 		m, known := d.memo[string(v)]
 		if !known {
 			// A value new to the chunk: written as a value, so that
@@ -289,6 +311,7 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			if err := flush(r); err != nil {
 				return err
 			}
+			segID = d.seg
 			before := enc.NumEntries()
 			d.single[0] = v
 			var lv []int16
@@ -320,12 +343,14 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 			s := string(v)
 			d.memo[s] = m
 			d.values = append(d.values, s)
+			d.seen = append(d.seen, 0)
+			seen = d.seen
+		} else if stats && seen[m] != segID {
+			seen[m] = segID
+			seg.add(d.values[m])
 		}
-		d.stamp[k], d.trans[k] = d.gen, m
-		d.idx[off+r] = m
-		if known {
-			segRaw += int64(len(v)) + 4
-		}
+		stamp[k], trans[k] = gen, m
+		idx[r] = m
 	}
 	if err := flush(n); err != nil {
 		return err
@@ -338,48 +363,44 @@ func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []in
 	return nil
 }
 
+// segmentStats are the statistics of a segment's rows: the least and
+// greatest of the distinct values they reference, and their NULLs.
+type segmentStats struct {
+	lo, hi    string
+	any       bool
+	nulls     int
+	nullBytes int64 // of NULL slots, which a producer may give bytes
+}
+
+func (s *segmentStats) add(v string) {
+	switch {
+	case !s.any:
+		s.lo, s.hi, s.any = v, v, true
+	case v < s.lo:
+		s.lo = v
+	case v > s.hi:
+		s.hi = v
+	}
+}
+
+// nextSegment starts a segment: no dictionary index is seen in it yet.
+func (d *dictColumn) nextSegment() {
+	d.seg++
+	if d.seg == 0 {
+		clear(d.seen)
+		d.seg = 1
+	}
+}
+
 // putIndices writes rows [a, b) of the column as dictionary indices and
-// adds them to the page's statistics.
+// adds their statistics, seg, to the page's.
 func (d *dictColumn) putIndices(bw *file.ByteArrayColumnChunkWriter, bs *metadata.ByteArrayStatistics,
-	validity *memory.Buffer, off, a, b int, levels []int16, hasNulls bool, bits []byte) error {
+	validity *memory.Buffer, off, a, b int, levels []int16, hasNulls bool, seg *segmentStats) error {
 	if bs != nil {
-		d.seg++
-		if d.seg == 0 {
-			clear(d.seen)
-			d.seg = 1
-		}
-		if len(d.seen) < len(d.values) {
-			d.seen = append(d.seen, make([]uint32, len(d.values)-len(d.seen))...)
-		}
-		var lo, hi string
-		var any bool
-		nulls := 0
-		for r := a; r < b; r++ {
-			if hasNulls && !bitutil.BitIsSet(bits, off+r) {
-				nulls++
-				continue
-			}
-			m := d.idx[off+r]
-			if d.seen[m] == d.seg {
-				continue
-			}
-			d.seen[m] = d.seg
-			v := d.values[m]
-			if !any {
-				lo, hi, any = v, v, true
-				continue
-			}
-			if v < lo {
-				lo = v
-			}
-			if v > hi {
-				hi = v
-			}
-		}
-		bs.IncNulls(int64(nulls))
-		bs.IncNumValues(int64(b - a - nulls))
-		if any {
-			bs.SetMinMax(nonNil(lo), nonNil(hi))
+		bs.IncNulls(int64(seg.nulls))
+		bs.IncNumValues(int64(b - a - seg.nulls))
+		if seg.any {
+			bs.SetMinMax(nonNil(seg.lo), nonNil(seg.hi))
 		}
 	}
 	nullCount := array.UnknownNullCount

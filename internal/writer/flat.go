@@ -48,7 +48,8 @@ type flatWriter struct {
 	ctx    context.Context
 	schema *arrow.Schema
 	mem    memory.Allocator
-	levels []int16 // definition levels, reused
+	levels []int16 // definition levels with NULLs, reused
+	ones   []int16 // definition levels of rows without NULLs: all 1
 	dicts  []*dictColumn
 	// rowIndices is the dictColumns' scratch of dictionary indices.
 	rowIndices []int32
@@ -192,6 +193,7 @@ func (fw *flatWriter) WriteBuffered(rec arrow.RecordBatch) error {
 			levels = fw.defLevels(col)
 		}
 		writeDense := func(a arrow.Array, lv []int16) error {
+			reservePlain(cw, a)
 			return pqarrow.WriteArrowToColumn(fw.ctx, cw, a, lv, nil, nullable)
 		}
 		if d := fw.dicts[i]; d != nil && numbers != nil {
@@ -233,6 +235,7 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, n
 			return err
 		}
 		writeDense := func(a arrow.Array, def []int16) error {
+			reservePlain(cw, a)
 			return pqarrow.WriteArrowToColumn(fw.ctx, cw, a, def, lv.rep, lv.nullable)
 		}
 		var nums []int32
@@ -262,23 +265,72 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, n
 	return nil
 }
 
+// reserver is arrow-go's encoder, as far as reservePlain uses it.
+type reserver interface{ ReserveForWrite(n int) }
+
+// reservePlain makes room in a PLAIN string column's page buffer for the
+// values of a, as far as the page takes them, before they are written.
+// arrow-go reserves per write of 1024 values, doubling its buffer each time
+// it is short (a copy of the page so far, and a zeroed allocation, several
+// times per page); one reservation per batch slice replaces that chain. Only
+// the buffer's capacity changes, not what is written.
+func reservePlain(cw file.ColumnChunkWriter, a arrow.Array) {
+	enc := cw.CurrentEncoder()
+	if enc == nil || enc.Encoding() != parquet.Encodings.Plain || cw.Type() != parquet.Types.ByteArray || a.Len() == 0 {
+		return
+	}
+	r, ok := enc.(reserver)
+	if !ok {
+		return
+	}
+	valid := int64(a.Len() - a.NullN())
+	n := arrayBytes(a) + 4*valid
+	// The page ends at the first write of WriteBatchSize values that takes
+	// it to the page size: room for what is left of it and one such write.
+	left := cw.Properties().DataPageSize() - enc.EstimatedDataEncodedSize()
+	batch := int64(cw.Properties().WriteBatchSize())
+	step := n * min(batch, valid) / max(valid, 1)
+	r.ReserveForWrite(int(min(n, max(left, 0)+step)))
+}
+
 // defLevels returns the definition levels of a flat nullable column: 1 for
-// a value, 0 for a NULL. The slice is reused by the next call.
+// a value, 0 for a NULL. The slice is valid until the next call and must
+// not be written to: a column without NULLs gets a prefix of fw.ones, and
+// one with NULLs a copy of it with the NULLs cleared, a byte of its bitmap
+// at a time.
 func (fw *flatWriter) defLevels(col arrow.Array) []int16 {
 	n := col.Len()
+	if len(fw.ones) < n {
+		fw.ones = make([]int16, n)
+		for i := range fw.ones {
+			fw.ones[i] = 1
+		}
+	}
+	if col.NullN() == 0 {
+		return fw.ones[:n:n]
+	}
 	if cap(fw.levels) < n {
 		fw.levels = make([]int16, n)
 	}
 	lv := fw.levels[:n]
-	for i := range lv {
-		lv[i] = 1
+	copy(lv, fw.ones)
+	bits, off := col.NullBitmapBytes(), col.Data().Offset()
+	i := 0
+	for ; i < n && (off+i)%8 != 0; i++ {
+		if !bitutil.BitIsSet(bits, off+i) {
+			lv[i] = 0
+		}
 	}
-	if col.NullN() > 0 {
-		bits, off := col.NullBitmapBytes(), col.Data().Offset()
-		for i := range lv {
-			if !bitutil.BitIsSet(bits, off+i) {
-				lv[i] = 0
+	for ; i+8 <= n; i += 8 {
+		if b := bits[(off+i)/8]; b != 0xff {
+			for j := range 8 {
+				lv[i+j] = int16(b >> j & 1)
 			}
+		}
+	}
+	for ; i < n; i++ {
+		if !bitutil.BitIsSet(bits, off+i) {
+			lv[i] = 0
 		}
 	}
 	return lv

@@ -166,6 +166,7 @@ type levelBuilder struct {
 	offs     [][]int32   // per step: a list's offsets from its data offset
 	listRep  []int16     // per step: a list's repetition level
 	inner    int         // the innermost list step
+	rest     []rowStep   // structLevels' per-row steps, reused
 }
 
 // nullState is how a step's array decides whether a slot is NULL.
@@ -307,23 +308,84 @@ func (b *levelBuilder) build(col arrow.Array, path []pathStep, mem memory.Alloca
 
 // structLevels returns the definition levels of n rows of a path without
 // lists: per row, the nullable steps present above the first NULL.
+//
+// The steps that cannot be NULL before the first one that can add the same
+// to every row, so they are counted once; only the steps from there on are
+// looked at per row (in CloudTrail, most leaves are under structs that are
+// never NULL, and a leaf without NULLs needs no per-row work at all).
 func (b *levelBuilder) structLevels(n int) []int16 {
 	def := b.def
 	if cap(def) < n {
 		def = make([]int16, n)
 	}
 	def = def[:n]
+	var base int16
+	first := len(b.steps)
+	for k := range b.steps {
+		if b.state[k].mode != 0 {
+			first = k
+			break
+		}
+		if b.steps[k].nullable {
+			base++
+		}
+	}
+	if first == len(b.steps) {
+		for r := range def {
+			def[r] = base
+		}
+		return def
+	}
+	// The per-row steps: nullable ones, and a required leaf that has NULLs
+	// (written one level down, as pqarrow does).
+	rest := b.rest[:0]
+	for k := first; k < len(b.steps); k++ {
+		s := &b.steps[k]
+		if s.nullable || (s.kind == stepLeaf && b.state[k].mode != 0) {
+			rest = append(rest, rowStep{state: &b.state[k], nullable: s.nullable})
+		}
+	}
+	b.rest = rest
+	// Nullable steps only (the common shape): a step at a time over all
+	// rows, a row going one level up where it is still at the step's level
+	// and the step has its slot.
+	if allNullable(rest) {
+		for r := range def {
+			def[r] = base
+		}
+		for i, st := range rest {
+			at := base + int16(i)
+			switch st.state.mode {
+			case 0:
+				for r := range def {
+					if def[r] == at {
+						def[r] = at + 1
+					}
+				}
+			case 1:
+				bits, o := st.state.bits, st.state.off
+				for r := range def {
+					if def[r] == at {
+						def[r] = at + int16(bits[(o+r)>>3]>>((o+r)&7)&1)
+					}
+				}
+			case 2:
+				return def // every row stops here
+			}
+		}
+		return def
+	}
 	for r := range def {
-		var d int16
-		for k := range b.steps {
-			s := &b.steps[k]
+		d := base
+		for i := range rest {
+			s := &rest[i]
 			if !s.nullable {
-				if s.kind == stepLeaf && b.state[k].null(r) {
-					d-- // as pqarrow writes a NULL of a required leaf
+				if s.state.null(r) {
+					d--
 				}
 				continue
 			}
-			if b.state[k].null(r) {
+			if s.state.null(r) {
 				break
 			}
 			d++
@@ -331,6 +393,24 @@ func (b *levelBuilder) structLevels(n int) []int16 {
 		def[r] = d
 	}
 	return def
+}
+
+// allNullable reports whether steps are all nullable (no required leaf
+// with NULLs).
+func allNullable(steps []rowStep) bool {
+	for _, s := range steps {
+		if !s.nullable {
+			return false
+		}
+	}
+	return true
+}
+
+// rowStep is a step of a path without lists that structLevels looks at
+// per row.
+type rowStep struct {
+	state    *nullState
+	nullable bool
 }
 
 // emit appends the levels of slot of step k's array, reached with
