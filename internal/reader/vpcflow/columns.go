@@ -1,6 +1,7 @@
 package vpcflow
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -48,6 +49,12 @@ type columnData struct {
 	offs  []int32 // string offsets, len rows+1
 	data  []byte  // string bytes
 	idx   []int32 // per row, the value's number in its StringDict; nil if not numbered
+	// last is the value of the row before, as copied by words (see
+	// appendRow), and lastNum its number, if lastSet.
+	last    [3]uint64
+	lastLen int
+	lastNum int32
+	lastSet bool
 }
 
 // reset prepares empty buffers for up to n rows of layout l. The buffers of
@@ -104,10 +111,10 @@ func (b *batch) reset(l *layout, n int) {
 		case kindInt64:
 			cd.i64 = make([]int64, n)
 		default:
-			cd.offs = make([]int32, 1, n+1)
+			cd.offs = make([]int32, n+1)
 			cd.data = make([]byte, 0, hints[i])
 			if d := b.dicts[i]; d != nil && !d.Full() {
-				cd.idx = make([]int32, 0, n)
+				cd.idx = make([]int32, n)
 			}
 		}
 		b.columns[i] = cd
@@ -190,9 +197,9 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if !valid[i] {
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
-			c.offs = append(c.offs, int32(len(c.data)))
+			c.offs[r+1] = int32(len(c.data))
 			if c.idx != nil {
-				c.idx = append(c.idx, 0)
+				c.idx[r] = 0
 			}
 			continue
 		}
@@ -200,19 +207,67 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if i > 0 {
 			start = int(ends[i-1]) + 1
 		}
-		f := line[start:ends[i]]
-		c.data = append(c.data, f...)
-		c.offs = append(c.offs, int32(len(c.data)))
-		b.text += len(f)
-		if c.idx != nil {
-			if k, ok := b.dicts[i].Number(f); ok {
-				c.idx = append(c.idx, k)
-			} else {
-				c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+		end := int(ends[i])
+		n, l := end-start, len(c.data)
+		b.text += n
+		if n > wordsBytes || cap(c.data)-l < wordsBytes || cap(line)-start < wordsBytes {
+			f := line[start:end]
+			c.data = append(c.data, f...)
+			c.offs[r+1] = int32(len(c.data))
+			c.lastSet = false
+			if c.idx != nil {
+				if k, ok := b.dicts[i].Number(f); ok {
+					c.idx[r] = k
+				} else {
+					c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+				}
 			}
+			continue
 		}
+		// A field of up to wordsBytes bytes (ids, addresses, actions) is
+		// copied as three 8-byte words, not by a call to memmove; the
+		// bytes past the field land beyond len(c.data), to be overwritten
+		// by the next value or never part of the column. The same words,
+		// cut to the field, tell a value equal to the row before's, whose
+		// number is known without asking the dictionary.
+		src, dst := line[start:start+wordsBytes], c.data[l:l+wordsBytes]
+		w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint64(src[16:])
+		binary.LittleEndian.PutUint64(dst, w0)
+		binary.LittleEndian.PutUint64(dst[8:], w1)
+		binary.LittleEndian.PutUint64(dst[16:], w2)
+		c.data = c.data[:l+n]
+		c.offs[r+1] = int32(l + n)
+		if c.idx == nil {
+			continue
+		}
+		w0 &= lowBytes(n)
+		w1 &= lowBytes(n - 8)
+		w2 &= lowBytes(n - 16)
+		if c.lastSet && n == c.lastLen && w0 == c.last[0] && w1 == c.last[1] && w2 == c.last[2] {
+			c.idx[r] = c.lastNum
+			continue
+		}
+		k, ok := b.dicts[i].Number(line[start:end])
+		if !ok {
+			c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+			continue
+		}
+		c.idx[r] = k
+		c.last, c.lastLen, c.lastNum, c.lastSet = [3]uint64{w0, w1, w2}, n, k, true
 	}
 	b.rows++
+}
+
+// wordsBytes is the longest value appendRow copies as words.
+const wordsBytes = 24
+
+// lowBytes is a mask of the low n bytes of a word: none for n <= 0, all
+// for n >= 8.
+func lowBytes(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return ^uint64(0) >> (64 - 8*uint(min(n, 8)))
 }
 
 // record turns the batch into a record batch of schema sc.
