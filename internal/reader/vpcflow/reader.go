@@ -339,23 +339,28 @@ func (rd *Reader) maxLine() int {
 // handleLine turns one line into a row, a header or a reject.
 func (rd *Reader) handleLine(line []byte, lineNo int64) {
 	raw := line // what a reject keeps, untouched
-	line = reader.TrimBOM(line)
-	if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
-		return
-	}
-	if rd.layout.header != nil && bytes.Equal(line, rd.layout.header) {
-		rd.stats.Headers++
-		return
-	}
-	if fields, ok := headerFields(line); ok {
-		rd.stats.Headers++
-		l := rd.newLayout(fields, line)
-		if !rd.layout.schema.Equal(l.schema) {
-			rd.pending = l
-		} else {
-			rd.layout.header = l.header
+	// A line that starts with a digit (a data line of any format: its
+	// first field is a number or an id) has no byte-order mark, is not
+	// blank and is not a header, whose first byte is a letter.
+	if len(line) == 0 || line[0] < '0' || line[0] > '9' {
+		line = reader.TrimBOM(line)
+		if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
+			return
 		}
-		return
+		if rd.layout.header != nil && bytes.Equal(line, rd.layout.header) {
+			rd.stats.Headers++
+			return
+		}
+		if fields, ok := headerFields(line); ok {
+			rd.stats.Headers++
+			l := rd.newLayout(fields, line)
+			if !rd.layout.schema.Equal(l.schema) {
+				rd.pending = l
+			} else {
+				rd.layout.header = l.header
+			}
+			return
+		}
 	}
 	rd.stats.Records++
 	if line[0] == '{' {
