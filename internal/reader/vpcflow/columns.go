@@ -33,6 +33,9 @@ type batch struct {
 	// dicts number the values of the string columns that repeat (nil for
 	// the others), for the whole object: see reader.Indexed.
 	dicts []*reader.StringDict
+	// known holds, beside each dictionary, the numbers of values as
+	// appendRow copies them, by words, to be found without a call.
+	known []*knownValues
 	// int32s, int64s and texts list the columns of each kind.
 	int32s, int64s, texts []int
 	// sized: the string buffers were sized, from the previous batch or
@@ -49,12 +52,6 @@ type columnData struct {
 	offs  []int32 // string offsets, len rows+1
 	data  []byte  // string bytes
 	idx   []int32 // per row, the value's number in its StringDict; nil if not numbered
-	// last is the value of the row before, as copied by words (see
-	// appendRow), and lastNum its number, if lastSet.
-	last    [3]uint64
-	lastLen int
-	lastNum int32
-	lastSet bool
 }
 
 // reset prepares empty buffers for up to n rows of layout l. The buffers of
@@ -84,6 +81,7 @@ func (b *batch) reset(l *layout, n int) {
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
 		b.dicts = make([]*reader.StringDict, len(l.columns))
+		b.known = make([]*knownValues, len(l.columns))
 		b.int32s, b.int64s, b.texts = nil, nil, nil
 		for i, c := range l.columns {
 			switch c.kind {
@@ -95,6 +93,7 @@ func (b *batch) reset(l *layout, n int) {
 				b.texts = append(b.texts, i)
 				if numbered(c.name) {
 					b.dicts[i] = reader.NewStringDict()
+					b.known[i] = new(knownValues)
 				}
 			}
 		}
@@ -214,7 +213,6 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 			f := line[start:end]
 			c.data = append(c.data, f...)
 			c.offs[r+1] = int32(len(c.data))
-			c.lastSet = false
 			if c.idx != nil {
 				if k, ok := b.dicts[i].Number(f); ok {
 					c.idx[r] = k
@@ -228,8 +226,7 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		// copied as three 8-byte words, not by a call to memmove; the
 		// bytes past the field land beyond len(c.data), to be overwritten
 		// by the next value or never part of the column. The same words,
-		// cut to the field, tell a value equal to the row before's, whose
-		// number is known without asking the dictionary.
+		// cut to the field, find its number among the known values.
 		src, dst := line[start:start+wordsBytes], c.data[l:l+wordsBytes]
 		w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint64(src[16:])
 		binary.LittleEndian.PutUint64(dst, w0)
@@ -240,11 +237,10 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if c.idx == nil {
 			continue
 		}
-		w0 &= lowBytes(n)
-		w1 &= lowBytes(n - 8)
-		w2 &= lowBytes(n - 16)
-		if c.lastSet && n == c.lastLen && w0 == c.last[0] && w1 == c.last[1] && w2 == c.last[2] {
-			c.idx[r] = c.lastNum
+		w := [3]uint64{w0 & lowBytes(n), w1 & lowBytes(n-8), w2 & lowBytes(n-16)}
+		kv := &b.known[i][knownSlot(w, n)]
+		if kv.words == w && int(kv.len) == n+1 {
+			c.idx[r] = kv.num
 			continue
 		}
 		k, ok := b.dicts[i].Number(line[start:end])
@@ -253,7 +249,7 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 			continue
 		}
 		c.idx[r] = k
-		c.last, c.lastLen, c.lastNum, c.lastSet = [3]uint64{w0, w1, w2}, n, k, true
+		*kv = knownValue{words: w, len: int32(n + 1), num: k}
 	}
 	b.rows++
 }
@@ -268,6 +264,31 @@ func lowBytes(n int) uint64 {
 		return 0
 	}
 	return ^uint64(0) >> (64 - 8*uint(min(n, 8)))
+}
+
+// knownValues is a cache of the numbers of a column's values of up to
+// wordsBytes bytes, keyed by their words, in slots picked by knownSlot: a
+// hit costs a hash of three words and their compare, where
+// StringDict.Number hashes and compares bytes behind a call. A slot holds
+// the last value that took it; a value found in none goes to the
+// dictionary, so a slot can be wrong only by being empty or taken.
+type knownValues [knownSlots]knownValue
+
+type knownValue struct {
+	words [3]uint64 // the value's bytes, zeros past its length
+	len   int32     // the value's length plus one; 0: an empty slot
+	num   int32
+}
+
+const (
+	knownBits  = 9
+	knownSlots = 1 << knownBits
+)
+
+// knownSlot picks the slot of the value of n bytes held in w.
+func knownSlot(w [3]uint64, n int) int {
+	h := (w[0] ^ w[1]*0x9e3779b97f4a7c15 ^ w[2]*0xc2b2ae3d27d4eb4f ^ uint64(n)) * 0xff51afd7ed558ccd
+	return int(h >> (64 - knownBits))
 }
 
 // record turns the batch into a record batch of schema sc.
