@@ -102,8 +102,8 @@ func TestScanIntMatchesParseInt(t *testing.T) {
 	}
 }
 
-// A value of up to wordsBytes bytes is copied, and compared with the row
-// before's, as 8-byte words: the column holds exactly the fields of the
+// A value of up to wordsBytes bytes is copied, and its number looked up
+// (knownValues), as 8-byte words: the column holds exactly the fields of the
 // lines, and equal values have equal numbers and different ones different
 // numbers, for values that differ only in their length (a trailing NUL),
 // in one byte of any word, around wordsBytes bytes, in the bytes that
