@@ -2,6 +2,7 @@ package reader
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -37,10 +38,13 @@ type StringDict struct {
 	m     map[string]int32
 	bytes int // of the values in m
 	full  bool
-	// cache holds values numbered lately, by cacheSlot: these columns hold
+	// cache holds values numbered lately, in the slot their cacheHash picks: these columns hold
 	// a few values per object, and a slot's compare is cheaper than the
-	// map's hash and probe.
-	cache [cacheSlots]cached
+	// map's hash and probe. It has minCacheSlots slots, and more as the
+	// values grow in number (growCache): a column of a hundred values (the
+	// interface ids of an object) missed two times in three in 64 slots.
+	cache []cached
+	shift uint // a hash's top 64-shift bits pick its slot
 }
 
 type cached struct {
@@ -49,7 +53,10 @@ type cached struct {
 	set bool // v holds a value: "" is one, so a length says nothing
 }
 
-const cacheSlots = 64
+const (
+	minCacheSlots = 64
+	maxCacheSlots = 1024
+)
 
 // Reset empties d for another object, keeping its memory.
 func (d *StringDict) Reset() {
@@ -58,13 +65,26 @@ func (d *StringDict) Reset() {
 	}
 	clear(d.m)
 	d.bytes, d.full = 0, false
+	if d.cache == nil {
+		d.growCache(minCacheSlots)
+	}
 	for i := range d.cache {
 		d.cache[i].set = false
 	}
 }
 
 // NewStringDict returns an empty StringDict.
-func NewStringDict() *StringDict { return &StringDict{m: map[string]int32{}} }
+func NewStringDict() *StringDict {
+	d := &StringDict{m: map[string]int32{}}
+	d.growCache(minCacheSlots)
+	return d
+}
+
+// growCache gives the cache n slots (a power of two), empty.
+func (d *StringDict) growCache(n int) {
+	d.cache = make([]cached, n)
+	d.shift = uint(64 - bits.TrailingZeros(uint(n)))
+}
 
 // Number returns v's number, giving it the next one if v is new. It returns
 // false, then and for every later value, once the dictionary is full.
@@ -72,7 +92,7 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 	if d.full {
 		return 0, false
 	}
-	c := &d.cache[cacheSlot(v)]
+	c := &d.cache[cacheHash(v)>>d.shift]
 	if c.set && string(c.v) == string(v) {
 		return c.num, true
 	}
@@ -85,15 +105,21 @@ func (d *StringDict) Number(v []byte) (int32, bool) {
 		k = int32(len(d.m))
 		d.m[string(v)] = k
 		d.bytes += len(v)
+		if len(d.m)*4 > len(d.cache) && len(d.cache) < maxCacheSlots {
+			// A fourth of the slots taken: more values than the cache
+			// holds well. The new cache starts empty.
+			d.growCache(4 * len(d.cache))
+			c = &d.cache[cacheHash(v)>>d.shift]
+		}
 	}
 	c.v, c.num, c.set = append(c.v[:0], v...), k, true
 	return k, true
 }
 
-// cacheSlot picks v's slot from its length and its first and last eight
-// bytes: values of a column share a prefix (arn:aws:iam::…, eni-) or a
-// suffix (….amazonaws.com), rarely both.
-func cacheSlot(v []byte) int {
+// cacheHash hashes v for its slot (the hash's top bits) from its length
+// and its first and last eight bytes: values of a column share a prefix
+// (arn:aws:iam::…, eni-) or a suffix (….amazonaws.com), rarely both.
+func cacheHash(v []byte) uint64 {
 	n := len(v)
 	var h uint64
 	if n >= 8 {
@@ -103,8 +129,7 @@ func cacheSlot(v []byte) int {
 			h = h<<8 | uint64(c)
 		}
 	}
-	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
-	return int(h >> 58)
+	return (h ^ uint64(n)) * 0x9e3779b97f4a7c15
 }
 
 // Len returns the values numbered so far: every number is below it.

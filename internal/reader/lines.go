@@ -85,9 +85,16 @@ func (l *LineReader) skipLine(err error) error {
 	return err
 }
 
+// trimEOL removes a trailing '\n', then a trailing '\r'; written out, as it runs
+// for every line, where bytes.TrimSuffix compares by a call.
 func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	return bytes.TrimSuffix(b, []byte{'\r'})
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }
 
 // TrimBOM removes a UTF-8 byte-order mark from the start of b. Files saved by

@@ -143,3 +143,13 @@ func TestDecodeAhead(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, d.Close())
 }
+
+// trimEOL removes what bytes.TrimSuffix removes, first "\n" then "\r".
+func TestTrimEOL(t *testing.T) {
+	for _, s := range []string{"", "\n", "\r", "\r\n", "\n\r", "\r\r\n", "\n\n", "a", "a\n", "a\r", "a\r\n", "a\n\r", "a\r\r", "\ra"} {
+		want := bytes.TrimSuffix(bytes.TrimSuffix([]byte(s), []byte{'\n'}), []byte{'\r'})
+		if got := trimEOL([]byte(s)); !bytes.Equal(got, want) {
+			t.Errorf("trimEOL(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package vpcflow
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -32,6 +33,9 @@ type batch struct {
 	// dicts number the values of the string columns that repeat (nil for
 	// the others), for the whole object: see reader.Indexed.
 	dicts []*reader.StringDict
+	// known holds, beside each dictionary, the numbers of values as
+	// appendRow copies them, by words, to be found without a call.
+	known []*knownValues
 	// int32s, int64s and texts list the columns of each kind.
 	int32s, int64s, texts []int
 	// sized: the string buffers were sized, from the previous batch or
@@ -77,6 +81,7 @@ func (b *batch) reset(l *layout, n int) {
 	if !sameLayout {
 		b.columns = make([]columnData, len(l.columns))
 		b.dicts = make([]*reader.StringDict, len(l.columns))
+		b.known = make([]*knownValues, len(l.columns))
 		b.int32s, b.int64s, b.texts = nil, nil, nil
 		for i, c := range l.columns {
 			switch c.kind {
@@ -88,6 +93,7 @@ func (b *batch) reset(l *layout, n int) {
 				b.texts = append(b.texts, i)
 				if numbered(c.name) {
 					b.dicts[i] = reader.NewStringDict()
+					b.known[i] = new(knownValues)
 				}
 			}
 		}
@@ -104,10 +110,10 @@ func (b *batch) reset(l *layout, n int) {
 		case kindInt64:
 			cd.i64 = make([]int64, n)
 		default:
-			cd.offs = make([]int32, 1, n+1)
+			cd.offs = make([]int32, n+1)
 			cd.data = make([]byte, 0, hints[i])
 			if d := b.dicts[i]; d != nil && !d.Full() {
-				cd.idx = make([]int32, 0, n)
+				cd.idx = make([]int32, n)
 			}
 		}
 		b.columns[i] = cd
@@ -190,9 +196,9 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if !valid[i] {
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
-			c.offs = append(c.offs, int32(len(c.data)))
+			c.offs[r+1] = int32(len(c.data))
 			if c.idx != nil {
-				c.idx = append(c.idx, 0)
+				c.idx[r] = 0
 			}
 			continue
 		}
@@ -200,19 +206,89 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if i > 0 {
 			start = int(ends[i-1]) + 1
 		}
-		f := line[start:ends[i]]
-		c.data = append(c.data, f...)
-		c.offs = append(c.offs, int32(len(c.data)))
-		b.text += len(f)
-		if c.idx != nil {
-			if k, ok := b.dicts[i].Number(f); ok {
-				c.idx = append(c.idx, k)
-			} else {
-				c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+		end := int(ends[i])
+		n, l := end-start, len(c.data)
+		b.text += n
+		if n > wordsBytes || cap(c.data)-l < wordsBytes || cap(line)-start < wordsBytes {
+			f := line[start:end]
+			c.data = append(c.data, f...)
+			c.offs[r+1] = int32(len(c.data))
+			if c.idx != nil {
+				if k, ok := b.dicts[i].Number(f); ok {
+					c.idx[r] = k
+				} else {
+					c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+				}
 			}
+			continue
 		}
+		// A field of up to wordsBytes bytes (ids, addresses, actions) is
+		// copied as three 8-byte words, not by a call to memmove; the
+		// bytes past the field land beyond len(c.data), to be overwritten
+		// by the next value or never part of the column. The same words,
+		// cut to the field, find its number among the known values.
+		src, dst := line[start:start+wordsBytes], c.data[l:l+wordsBytes]
+		w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint64(src[16:])
+		binary.LittleEndian.PutUint64(dst, w0)
+		binary.LittleEndian.PutUint64(dst[8:], w1)
+		binary.LittleEndian.PutUint64(dst[16:], w2)
+		c.data = c.data[:l+n]
+		c.offs[r+1] = int32(l + n)
+		if c.idx == nil {
+			continue
+		}
+		w := [3]uint64{w0 & lowBytes(n), w1 & lowBytes(n-8), w2 & lowBytes(n-16)}
+		kv := &b.known[i][knownSlot(w, n)]
+		if kv.words == w && int(kv.len) == n+1 {
+			c.idx[r] = kv.num
+			continue
+		}
+		k, ok := b.dicts[i].Number(line[start:end])
+		if !ok {
+			c.idx = nil // too many values: this batch and the object's next ones go unnumbered
+			continue
+		}
+		c.idx[r] = k
+		*kv = knownValue{words: w, len: int32(n + 1), num: k}
 	}
 	b.rows++
+}
+
+// wordsBytes is the longest value appendRow copies as words.
+const wordsBytes = 24
+
+// lowBytes is a mask of the low n bytes of a word: none for n <= 0, all
+// for n >= 8.
+func lowBytes(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return ^uint64(0) >> (64 - 8*uint(min(n, 8)))
+}
+
+// knownValues is a cache of the numbers of a column's values of up to
+// wordsBytes bytes, keyed by their words, in slots picked by knownSlot: a
+// hit costs a hash of three words and their compare, where
+// StringDict.Number hashes and compares bytes behind a call. A slot holds
+// the last value that took it; a value found in none goes to the
+// dictionary, so a slot can be wrong only by being empty or taken.
+type knownValues [knownSlots]knownValue
+
+type knownValue struct {
+	words [3]uint64 // the value's bytes, zeros past its length
+	len   int32     // the value's length plus one; 0: an empty slot
+	num   int32
+}
+
+const (
+	knownBits  = 9
+	knownSlots = 1 << knownBits
+)
+
+// knownSlot picks the slot of the value of n bytes held in w.
+func knownSlot(w [3]uint64, n int) int {
+	h := (w[0] ^ w[1]*0x9e3779b97f4a7c15 ^ w[2]*0xc2b2ae3d27d4eb4f ^ uint64(n)) * 0xff51afd7ed558ccd
+	return int(h >> (64 - knownBits))
 }
 
 // record turns the batch into a record batch of schema sc.

@@ -1,7 +1,9 @@
 package vpcflow
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -97,5 +99,78 @@ func TestScanIntMatchesParseInt(t *testing.T) {
 				t.Errorf("scanInt(%q) = %d, %d, %v; parseInt(%q) = %d, %v", f+tail, v, n, ok, f, want, wantOK)
 			}
 		}
+	}
+}
+
+// A value of up to wordsBytes bytes is copied, and its number looked up
+// (knownValues), as 8-byte words: the column holds exactly the fields of the
+// lines, and equal values have equal numbers and different ones different
+// numbers, for values that differ only in their length (a trailing NUL),
+// in one byte of any word, around wordsBytes bytes, in the bytes that
+// follow them on the line, with NULLs and long values between equal ones,
+// at the end of the line (where fewer than wordsBytes bytes follow), and
+// across batches.
+func TestWordCopiedValuesMatchFields(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	base := "eni-0123456789abcdef0123456789" // 30 bytes: prefixes of 0-30
+	value := func() string {
+		switch rng.IntN(8) {
+		case 0:
+			return "-"
+		case 1:
+			return base[:rng.IntN(len(base)+1)] + "\x00"
+		case 2: // one byte changed
+			b := []byte(base[:1+rng.IntN(len(base))])
+			b[rng.IntN(len(b))] ^= 1 << rng.IntN(7)
+			if b[0] == '-' || bytes.ContainsAny(b, " \n\r") {
+				return "x"
+			}
+			return string(b)
+		default:
+			return base[:[]int{0, 1, 7, 8, 9, 15, 16, 17, 21, 23, 24, 25, 30}[rng.IntN(13)]]
+		}
+	}
+	var text strings.Builder
+	text.WriteString("version action interface-id log-status\n")
+	var want [][3]string
+	for range 5000 {
+		var row [3]string
+		for j := range row {
+			row[j] = value()
+			if rng.IntN(3) == 0 && len(want) > 0 {
+				row[j] = want[len(want)-1][j] // a run
+			}
+		}
+		if row[0] == "" || row[1] == "" || row[2] == "" {
+			continue // an empty field would be two spaces in a row
+		}
+		want = append(want, row)
+		fmt.Fprintf(&text, "2 %s %s %s\n", row[0], row[1], row[2])
+	}
+	for _, chunk := range []int{7, 1000} {
+		rd, err := NewReader(strings.NewReader(text.String()), Config{Object: "o", ChunkRows: chunk})
+		require.NoError(t, err)
+		r := 0
+		for rd.Next() {
+			rec := rd.RecordBatch()
+			ix := rec.(*reader.Indexed)
+			for j := range 3 {
+				col := rec.Column(j + 1).(*array.String)
+				for i := range col.Len() {
+					if v := want[r+i][j]; v == "-" {
+						require.True(t, col.IsNull(i))
+					} else {
+						require.Equal(t, v, col.Value(i), "row %d column %d", r+i, j)
+					}
+				}
+				nums, bound := ix.ValueNumbers(j + 1)
+				require.NotNil(t, nums)
+				parquettest.RequireNumbersMatchValues(t, rec.Schema().Field(j+1).Name, col, nums, bound)
+			}
+			r += int(rec.NumRows())
+		}
+		require.NoError(t, rd.Err())
+		require.Equal(t, len(want), r)
+		rd.Release()
 	}
 }

@@ -88,6 +88,9 @@ type layout struct {
 	header  []byte // the header line as it appears, to recognise repeats
 	columns []column
 	schema  *arrow.Schema
+	// ints and texts list the integer and the string columns, in column
+	// order: parseRow takes each kind in a loop of its own.
+	ints, texts []int
 }
 
 type columnKind uint8
@@ -207,10 +210,13 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 		switch f.Type.ID() {
 		case arrow.INT32:
 			l.columns[i] = column{name: f.Name, kind: kindInt32}
+			l.ints = append(l.ints, i)
 		case arrow.INT64:
 			l.columns[i] = column{name: f.Name, kind: kindInt64}
+			l.ints = append(l.ints, i)
 		default:
 			l.columns[i] = column{name: f.Name, kind: kindString}
+			l.texts = append(l.texts, i)
 		}
 	}
 	l.schema = arrow.NewSchema(arrowFields, nil)
@@ -333,23 +339,28 @@ func (rd *Reader) maxLine() int {
 // handleLine turns one line into a row, a header or a reject.
 func (rd *Reader) handleLine(line []byte, lineNo int64) {
 	raw := line // what a reject keeps, untouched
-	line = reader.TrimBOM(line)
-	if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
-		return
-	}
-	if rd.layout.header != nil && bytes.Equal(line, rd.layout.header) {
-		rd.stats.Headers++
-		return
-	}
-	if fields, ok := headerFields(line); ok {
-		rd.stats.Headers++
-		l := rd.newLayout(fields, line)
-		if !rd.layout.schema.Equal(l.schema) {
-			rd.pending = l
-		} else {
-			rd.layout.header = l.header
+	// A line that starts with a digit (a data line of any format: its
+	// first field is a number or an id) has no byte-order mark, is not
+	// blank and is not a header, whose first byte is a letter.
+	if len(line) == 0 || line[0] < '0' || line[0] > '9' {
+		line = reader.TrimBOM(line)
+		if len(line) == 0 || len(bytes.TrimSpace(line)) == 0 {
+			return
 		}
-		return
+		if rd.layout.header != nil && bytes.Equal(line, rd.layout.header) {
+			rd.stats.Headers++
+			return
+		}
+		if fields, ok := headerFields(line); ok {
+			rd.stats.Headers++
+			l := rd.newLayout(fields, line)
+			if !rd.layout.schema.Equal(l.schema) {
+				rd.pending = l
+			} else {
+				rd.layout.header = l.header
+			}
+			return
+		}
 	}
 	rd.stats.Records++
 	if line[0] == '{' {
@@ -412,25 +423,29 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 // reported, so that a line with a field too many or too few is rejected
 // for that.
 func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
-	cols := rd.layout.columns
-	ends := rd.ends
+	l := rd.layout
+	cols := l.columns
+	ends := rd.ends[:len(cols)]
 	n, ascii := splitSpaces(line, ends[:len(cols)-1])
 	if n != len(cols)-1 {
 		n := bytes.Count(line, []byte{' '}) + 1
 		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols)), false
 	}
 	ends[len(cols)-1] = int32(len(line))
+	valid, nums := rd.valid[:len(cols)], rd.nums[:len(cols)]
+	for _, i := range l.texts {
+		start := fieldStart(ends, i)
+		valid[i] = !(int(ends[i])-start == 1 && line[start] == '-')
+	}
 	bad := -1 // the first integer column whose field is not one
-	start := 0
-	for i := range cols {
-		end := int(ends[i])
-		f := line[start:end]
-		start = end + 1
-		null := len(f) == 1 && f[0] == '-'
-		rd.valid[i] = !null
-		if cols[i].kind == kindString || null {
+	for _, i := range l.ints {
+		start, end := fieldStart(ends, i), int(ends[i])
+		if end-start == 1 && line[start] == '-' {
+			valid[i] = false
 			continue
 		}
+		valid[i] = true
+		f := line[start:end]
 		v, ok := digitsInt(f)
 		if !ok {
 			v, _, ok = scanInt(f)
@@ -441,16 +456,20 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 			}
 			continue
 		}
-		rd.nums[i] = v
+		nums[i] = v
 	}
 	if bad >= 0 {
-		s := 0
-		if bad > 0 {
-			s = int(ends[bad-1]) + 1
-		}
-		return badInt(cols[bad].name, line[s:ends[bad]]), ascii
+		return badInt(cols[bad].name, line[fieldStart(ends, bad):ends[bad]]), ascii
 	}
 	return "", ascii
+}
+
+// fieldStart is where field i starts: after the end of field i-1.
+func fieldStart(ends []int32, i int) int {
+	if i == 0 {
+		return 0
+	}
+	return int(ends[i-1]) + 1
 }
 
 // splitSpaces stores the offsets of the spaces of line in ends and returns

@@ -393,3 +393,28 @@ func TestBatchHintsBoundedInTotal(t *testing.T) {
 	require.LessOrEqual(t, total, maxBatchTextBytes+len(names))
 	require.Greater(t, total, maxBatchTextBytes/2, "still sized from the previous batch")
 }
+
+// handleLine takes a line that starts with a digit straight to parsing;
+// every other line still goes through the checks for a byte-order mark,
+// blanks and headers, mid-object too: a data line after a mark, blank
+// lines, a repeated header with and without a mark, a changed header.
+func TestLinesThatAreNotPlainData(t *testing.T) {
+	in := "version srcport action\n" +
+		"2 80 ACCEPT\n" +
+		"\xef\xbb\xbf2 81 ACCEPT\n" +
+		"   \n\t\n\n" +
+		"version srcport action\n" +
+		"\xef\xbb\xbfversion srcport action\n" +
+		"2 82 REJECT\n" +
+		"3 x\n" +
+		"version action\n" +
+		"4 OK\n"
+	rows, schemas, rejects, rd := readAll(t, in, Config{Object: "o"})
+	require.Equal(t, [][]any{{int64(2), int64(80), "ACCEPT"}, {int64(2), int64(81), "ACCEPT"},
+		{int64(2), int64(82), "REJECT"}, {int64(4), "OK"}}, rows)
+	require.Equal(t, [][]string{{"version", "srcport", "action"}, {"version", "action"}}, schemas)
+	require.Len(t, rejects, 1)
+	require.Equal(t, "3 x", string(rejects[0].Raw))
+	require.Equal(t, int64(10), rejects[0].Line)
+	require.Equal(t, Stats{Lines: 12, Records: 5, Rows: 4, Rejected: 1, Headers: 4}, rd.Stats())
+}
