@@ -58,7 +58,11 @@ type node struct {
 	dict      *reader.StringDict
 	idx       []int32
 	numbering bool
-	leaf      int // the Parquet column of a string node (the first leaf of others)
+	// lastLen is the length of the batch's last numbered value, -1 before
+	// the first, and lastNum its number (see number).
+	lastLen int
+	lastNum int32
+	leaf    int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -76,27 +80,34 @@ const (
 func (n *node) addString(v value) {
 	n.valid.add(v.ok)
 	if v.ok {
+		if n.numbering {
+			n.number(v.b)
+		}
 		n.data = append(n.data, v.b...)
+	} else if n.numbering {
+		n.idx = append(n.idx, 0)
 	}
 	n.offsets = append(n.offsets, int32(len(n.data)))
-	if n.numbering {
-		n.number(v)
-	}
 }
 
-// number appends the number of v, or turns numbering off for the batch
-// once the object's dictionary is full.
-func (n *node) number(v value) {
-	if !v.ok {
-		n.idx = append(n.idx, 0)
+// number appends the number of b, a value not yet appended to n.data, or
+// turns numbering off for the batch once the object's dictionary is full.
+// These columns' values often repeat from row to row, and the last
+// non-NULL value is the tail of n.data (NULLs add no bytes): a value equal
+// to it takes its number without a lookup in the dictionary, which would
+// have given the same.
+func (n *node) number(b []byte) {
+	if len(b) == n.lastLen && string(n.data[len(n.data)-len(b):]) == string(b) {
+		n.idx = append(n.idx, n.lastNum)
 		return
 	}
-	k, ok := n.dict.Number(v.b)
+	k, ok := n.dict.Number(b)
 	if !ok {
 		n.numbering, n.idx = false, n.idx[:0]
 		return
 	}
 	n.idx = append(n.idx, k)
+	n.lastLen, n.lastNum = len(b), k
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
@@ -119,6 +130,7 @@ func (n *node) reset() {
 	n.offsets = append(n.offsets[:0], 0)
 	n.idx = n.idx[:0]
 	n.numbering = n.dict != nil && !n.dict.Full()
+	n.lastLen = -1
 	for _, c := range n.children {
 		c.reset()
 	}
