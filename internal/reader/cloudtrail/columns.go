@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -77,16 +78,27 @@ const (
 	opInner                   // a child of opResources or opMap, filled by it
 )
 
+// A string node builds no bitmap while rows are appended: a NULL row's
+// offset has nullOffset set, valid counts the NULLs, and stringData splits
+// the offsets into the array's offsets and bitmap once per batch, in the
+// pass that copies them anyway (per row, that is one bit set in a value
+// already stored, not a bitmap append). The bit is free: offsets are int32
+// and never negative.
+const nullOffset = -1 << 31
+
 func (n *node) addString(v value) {
-	n.valid.add(v.ok)
-	if v.ok {
+	if !v.ok {
+		n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
+		n.valid.nulls++
 		if n.numbering {
-			n.number(v.b)
+			n.idx = append(n.idx, 0)
 		}
-		n.data = append(n.data, v.b...)
-	} else if n.numbering {
-		n.idx = append(n.idx, 0)
+		return
 	}
+	if n.numbering {
+		n.number(v.b)
+	}
+	n.data = append(n.data, v.b...)
 	n.offsets = append(n.offsets, int32(len(n.data)))
 }
 
@@ -112,15 +124,18 @@ func (n *node) number(b []byte) {
 
 // addNull appends a NULL to a node whose parent struct is NULL.
 func (n *node) addNull() {
-	n.valid.add(false)
 	switch n.kind {
 	case opString, opUnmapped:
-		n.offsets = append(n.offsets, int32(len(n.data)))
+		n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
+		n.valid.nulls++
 		if n.numbering {
 			n.idx = append(n.idx, 0)
 		}
 	case opResources, opMap:
+		n.valid.add(false)
 		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
+	default:
+		n.valid.add(false)
 	}
 }
 
@@ -433,6 +448,9 @@ func (b *leafIndexed) LeafNumbers(leaf int) ([]int32, int) {
 }
 
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
+	if n.typ.ID() == arrow.STRING {
+		return n.stringData(mem)
+	}
 	var validity *memory.Buffer
 	if n.valid.nulls > 0 {
 		validity = reader.CopyBuffer(mem, n.valid.bits)
@@ -440,8 +458,6 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 	var buffers []*memory.Buffer
 	var children []arrow.ArrayData
 	switch n.typ.ID() {
-	case arrow.STRING:
-		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets)), reader.CopyBuffer(mem, n.data)}
 	case arrow.STRUCT:
 		buffers = []*memory.Buffer{validity}
 		for _, c := range n.children {
@@ -461,4 +477,69 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 		c.Release()
 	}
 	return data
+}
+
+// stringData is arrayData for a string node: its offsets split into the
+// array's offsets and bitmap (see nullOffset).
+func (n *node) stringData(mem memory.Allocator) arrow.ArrayData {
+	rows := len(n.offsets) - 1
+	offsets := memory.NewResizableBuffer(mem)
+	offsets.Resize(4 * len(n.offsets))
+	n.valid.bits = slices.Grow(n.valid.bits[:0], (rows+7)/8)[:(rows+7)/8]
+	nulls := n.valid.nulls
+	splitOffsets(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), n.offsets, n.valid.bits, nulls)
+	var validity *memory.Buffer
+	if nulls > 0 {
+		validity = reader.CopyBuffer(mem, n.valid.bits)
+	}
+	buffers := []*memory.Buffer{validity, offsets, reader.CopyBuffer(mem, n.data)}
+	data := array.NewData(n.typ, rows, buffers, nil, nulls, 0)
+	for _, b := range buffers {
+		if b != nil {
+			b.Release()
+		}
+	}
+	return data
+}
+
+// splitOffsets writes the offsets of src, whose NULL rows have nullOffset
+// set, to dst (as long) without the bit, and the rows' validity to valid, a
+// bit per row after the first offset (left as it is when there are no
+// NULLs: the array then has no bitmap). nulls is the number of NULL rows: a
+// column without any, or NULL in every row, takes a shortcut.
+func splitOffsets(dst, src []int32, valid []byte, nulls int) {
+	rows := len(src) - 1
+	dst = dst[:len(src)]
+	valid = valid[:(rows+7)/8]
+	switch nulls {
+	case 0:
+		copy(dst, src)
+		return
+	case rows:
+		for i, o := range src {
+			dst[i] = o &^ nullOffset
+		}
+		clear(valid)
+		return
+	}
+	dst[0] = src[0]
+	src, dst = src[1:], dst[1:]
+	k := 0
+	for ; len(src) >= 8; k++ {
+		s, d := (*[8]int32)(src), (*[8]int32)(dst)
+		d[0], d[1], d[2], d[3] = s[0]&^nullOffset, s[1]&^nullOffset, s[2]&^nullOffset, s[3]&^nullOffset
+		d[4], d[5], d[6], d[7] = s[4]&^nullOffset, s[5]&^nullOffset, s[6]&^nullOffset, s[7]&^nullOffset
+		null := uint32(s[0])>>31 | uint32(s[1])>>31<<1 | uint32(s[2])>>31<<2 | uint32(s[3])>>31<<3 |
+			uint32(s[4])>>31<<4 | uint32(s[5])>>31<<5 | uint32(s[6])>>31<<6 | uint32(s[7])>>31<<7
+		valid[k] = ^byte(null)
+		src, dst = src[8:], dst[8:]
+	}
+	if len(src) > 0 {
+		var null uint32
+		for j, o := range src {
+			dst[j] = o &^ nullOffset
+			null |= uint32(o) >> 31 << j
+		}
+		valid[k] = byte(^null) & (1<<len(src) - 1)
+	}
 }
