@@ -312,7 +312,9 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 		n := ops[k]
 		switch n.kind {
 		case opString:
-			n.addString(d.vals[n.slot])
+			v := &d.vals[n.slot]
+			n.addString(*v)
+			v.ok = false // see decoder.valsNull
 		case opStruct:
 			ok := d.present[n.slot]
 			n.valid.add(ok)
@@ -361,6 +363,7 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 			n.addString(unmapped)
 		}
 	}
+	d.valsNull = true
 }
 
 // newRecordBatch turns the appended rows into a record batch allocated from

@@ -61,7 +61,12 @@ type decoder struct {
 	maxDepth int
 	scratch  []byte // unescaped strings and compacted values of this record
 
-	vals     []value // plan.nSlots
+	vals []value // plan.nSlots
+	// valsNull reports that every slot of vals is NULL already: appendRow
+	// marks each slot it reads NULL again, and it reads every slot a
+	// decode can set (a struct's only when it was there), so that reset
+	// need not mark them all after a record that became a row.
+	valsNull bool
 	present  []bool  // per level id: the object was there
 	resOK    bool    // resources was an array
 	resN     int     // resources elements
@@ -103,10 +108,12 @@ func newDecoder(maxDepth int) *decoder {
 func (d *decoder) reset(b []byte) {
 	d.b = b
 	d.scratch = d.scratch[:0]
-	if b == nil {
+	switch {
+	case b == nil:
 		clear(d.vals)
 		clear(d.resVals[:cap(d.resVals)])
-	} else {
+	case d.valsNull:
+	default:
 		// A value is read only when ok: marking the slots NULL is enough,
 		// and stores no pointers (clearing them costs a write barrier per
 		// slot while the garbage collector marks).
@@ -114,6 +121,7 @@ func (d *decoder) reset(b []byte) {
 			d.vals[i].ok = false
 		}
 	}
+	d.valsNull = false
 	clear(d.present)
 	d.resOK, d.resN = false, 0
 	d.resVals = d.resVals[:0]
