@@ -88,18 +88,28 @@ const nullOffset = -1 << 31
 
 func (n *node) addString(v value) {
 	if !v.ok {
-		n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
-		n.valid.nulls++
-		if n.numbering {
-			n.idx = append(n.idx, 0)
-		}
+		n.addNullString()
 		return
 	}
+	n.addValue(v.b)
+}
+
+// addValue appends the non-NULL value b to a string node.
+func (n *node) addValue(b []byte) {
 	if n.numbering {
-		n.number(v.b)
+		n.number(b)
 	}
-	n.data = append(n.data, v.b...)
+	n.data = append(n.data, b...)
 	n.offsets = append(n.offsets, int32(len(n.data)))
+}
+
+// addNullString appends a NULL to a string node.
+func (n *node) addNullString() {
+	n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
+	n.valid.nulls++
+	if n.numbering {
+		n.idx = append(n.idx, 0)
+	}
 }
 
 // number appends the number of b, a value not yet appended to n.data, or
@@ -126,11 +136,7 @@ func (n *node) number(b []byte) {
 func (n *node) addNull() {
 	switch n.kind {
 	case opString, opUnmapped:
-		n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
-		n.valid.nulls++
-		if n.numbering {
-			n.idx = append(n.idx, 0)
-		}
+		n.addNullString()
 	case opResources, opMap:
 		n.valid.add(false)
 		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
@@ -312,9 +318,12 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 		n := ops[k]
 		switch n.kind {
 		case opString:
-			v := &d.vals[n.slot]
-			n.addString(*v)
-			v.ok = false // see decoder.valsNull
+			if v := &d.vals[n.slot]; v.ok {
+				n.addValue(v.b)
+				v.ok = false // see decoder.valsNull
+			} else {
+				n.addNullString()
+			}
 		case opStruct:
 			ok := d.present[n.slot]
 			n.valid.add(ok)
