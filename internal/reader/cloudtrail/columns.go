@@ -161,6 +161,10 @@ func (n *node) reset() {
 type columns struct {
 	top []*node // one per schema column
 	ops []*node // every node that takes rows, in pre-order
+	// flat are the top-level string columns, taken by a loop of their
+	// own, and nested the other nodes of ops (skip counts stay right: a
+	// struct's descendants are all there).
+	flat, nested []*node
 	// leaves counts the Parquet leaf columns while the nodes are made;
 	// numbered holds the struct leaves that number their values, whose
 	// leaf is their Parquet column.
@@ -185,6 +189,13 @@ func newColumns() *columns {
 	c.leaves++
 	for _, n := range c.top {
 		n.reset()
+	}
+	for _, n := range c.ops {
+		if n.kind == opString && slices.Contains(c.top, n) {
+			c.flat = append(c.flat, n)
+		} else {
+			c.nested = append(c.nested, n)
+		}
 	}
 	return c
 }
@@ -313,7 +324,15 @@ func (c *columns) size() int {
 
 // appendRow appends the decoded record d. It cannot fail.
 func (c *columns) appendRow(d *decoder, unmapped value) {
-	ops := c.ops
+	for _, n := range c.flat {
+		if v := &d.vals[n.slot]; v.ok {
+			n.addValue(v.b)
+			v.ok = false // see decoder.valsNull
+		} else {
+			n.addNullString()
+		}
+	}
+	ops := c.nested
 	for k := 0; k < len(ops); k++ {
 		n := ops[k]
 		switch n.kind {
