@@ -44,8 +44,8 @@ func (b *bitmap) reset() { b.bits, b.n, b.nulls = b.bits[:0], 0, 0 }
 type node struct {
 	kind     opKind
 	typ      arrow.DataType
-	slot     int // value slot (string), level id (struct), map slot (map)
-	valid    bitmap
+	slot     int     // value slot (string), level id (struct), map slot (map)
+	valid    bitmap  // a string node only counts its NULLs in it (see nullOffset)
 	offsets  []int32 // string: byte offsets; list and map: element offsets
 	data     []byte  // string bytes
 	children []*node
