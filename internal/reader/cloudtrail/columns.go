@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -43,8 +44,8 @@ func (b *bitmap) reset() { b.bits, b.n, b.nulls = b.bits[:0], 0, 0 }
 type node struct {
 	kind     opKind
 	typ      arrow.DataType
-	slot     int // value slot (string), level id (struct), map slot (map)
-	valid    bitmap
+	slot     int     // value slot (string), level id (struct), map slot (map)
+	valid    bitmap  // a string node only counts its NULLs in it (see nullOffset)
 	offsets  []int32 // string: byte offsets; list and map: element offsets
 	data     []byte  // string bytes
 	children []*node
@@ -58,7 +59,11 @@ type node struct {
 	dict      *reader.StringDict
 	idx       []int32
 	numbering bool
-	leaf      int // the Parquet column of a string node (the first leaf of others)
+	// lastLen is the length of the batch's last numbered value, -1 before
+	// the first, and lastNum its number (see number).
+	lastLen int
+	lastNum int32
+	leaf    int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -73,43 +78,70 @@ const (
 	opInner                   // a child of opResources or opMap, filled by it
 )
 
+// A string node builds no bitmap while rows are appended: a NULL row's
+// offset has nullOffset set, valid counts the NULLs, and stringData splits
+// the offsets into the array's offsets and bitmap once per batch, in the
+// pass that copies them anyway (per row, that is one bit set in a value
+// already stored, not a bitmap append). The bit is free: offsets are int32
+// and never negative.
+const nullOffset = -1 << 31
+
 func (n *node) addString(v value) {
-	n.valid.add(v.ok)
-	if v.ok {
-		n.data = append(n.data, v.b...)
+	if !v.ok {
+		n.addNullString()
+		return
 	}
-	n.offsets = append(n.offsets, int32(len(n.data)))
+	n.addValue(v.b)
+}
+
+// addValue appends the non-NULL value b to a string node.
+func (n *node) addValue(b []byte) {
 	if n.numbering {
-		n.number(v)
+		n.number(b)
+	}
+	n.data = append(n.data, b...)
+	n.offsets = append(n.offsets, int32(len(n.data)))
+}
+
+// addNullString appends a NULL to a string node.
+func (n *node) addNullString() {
+	n.offsets = append(n.offsets, int32(len(n.data))|nullOffset)
+	n.valid.nulls++
+	if n.numbering {
+		n.idx = append(n.idx, 0)
 	}
 }
 
-// number appends the number of v, or turns numbering off for the batch
-// once the object's dictionary is full.
-func (n *node) number(v value) {
-	if !v.ok {
-		n.idx = append(n.idx, 0)
+// number appends the number of b, a value not yet appended to n.data, or
+// turns numbering off for the batch once the object's dictionary is full.
+// These columns' values often repeat from row to row, and the last
+// non-NULL value is the tail of n.data (NULLs add no bytes): a value equal
+// to it takes its number without a lookup in the dictionary, which would
+// have given the same.
+func (n *node) number(b []byte) {
+	if len(b) == n.lastLen && string(n.data[len(n.data)-len(b):]) == string(b) {
+		n.idx = append(n.idx, n.lastNum)
 		return
 	}
-	k, ok := n.dict.Number(v.b)
+	k, ok := n.dict.Number(b)
 	if !ok {
 		n.numbering, n.idx = false, n.idx[:0]
 		return
 	}
 	n.idx = append(n.idx, k)
+	n.lastLen, n.lastNum = len(b), k
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.
 func (n *node) addNull() {
-	n.valid.add(false)
 	switch n.kind {
 	case opString, opUnmapped:
-		n.offsets = append(n.offsets, int32(len(n.data)))
-		if n.numbering {
-			n.idx = append(n.idx, 0)
-		}
+		n.addNullString()
 	case opResources, opMap:
+		n.valid.add(false)
 		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
+	default:
+		n.valid.add(false)
 	}
 }
 
@@ -119,6 +151,7 @@ func (n *node) reset() {
 	n.offsets = append(n.offsets[:0], 0)
 	n.idx = n.idx[:0]
 	n.numbering = n.dict != nil && !n.dict.Full()
+	n.lastLen = -1
 	for _, c := range n.children {
 		c.reset()
 	}
@@ -128,6 +161,10 @@ func (n *node) reset() {
 type columns struct {
 	top []*node // one per schema column
 	ops []*node // every node that takes rows, in pre-order
+	// flat are the top-level string columns, taken by a loop of their
+	// own, and nested the other nodes of ops (skip counts stay right: a
+	// struct's descendants are all there).
+	flat, nested []*node
 	// leaves counts the Parquet leaf columns while the nodes are made;
 	// numbered holds the struct leaves that number their values, whose
 	// leaf is their Parquet column.
@@ -152,6 +189,13 @@ func newColumns() *columns {
 	c.leaves++
 	for _, n := range c.top {
 		n.reset()
+	}
+	for _, n := range c.ops {
+		if n.kind == opString && slices.Contains(c.top, n) {
+			c.flat = append(c.flat, n)
+		} else {
+			c.nested = append(c.nested, n)
+		}
 	}
 	return c
 }
@@ -280,12 +324,25 @@ func (c *columns) size() int {
 
 // appendRow appends the decoded record d. It cannot fail.
 func (c *columns) appendRow(d *decoder, unmapped value) {
-	ops := c.ops
+	for _, n := range c.flat {
+		if v := &d.vals[n.slot]; v.ok {
+			n.addValue(v.b)
+			v.ok = false // see decoder.valsNull
+		} else {
+			n.addNullString()
+		}
+	}
+	ops := c.nested
 	for k := 0; k < len(ops); k++ {
 		n := ops[k]
 		switch n.kind {
 		case opString:
-			n.addString(d.vals[n.slot])
+			if v := &d.vals[n.slot]; v.ok {
+				n.addValue(v.b)
+				v.ok = false // see decoder.valsNull
+			} else {
+				n.addNullString()
+			}
 		case opStruct:
 			ok := d.present[n.slot]
 			n.valid.add(ok)
@@ -334,6 +391,7 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 			n.addString(unmapped)
 		}
 	}
+	d.valsNull = true
 }
 
 // newRecordBatch turns the appended rows into a record batch allocated from
@@ -421,6 +479,9 @@ func (b *leafIndexed) LeafNumbers(leaf int) ([]int32, int) {
 }
 
 func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
+	if n.typ.ID() == arrow.STRING {
+		return n.stringData(mem)
+	}
 	var validity *memory.Buffer
 	if n.valid.nulls > 0 {
 		validity = reader.CopyBuffer(mem, n.valid.bits)
@@ -428,8 +489,6 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 	var buffers []*memory.Buffer
 	var children []arrow.ArrayData
 	switch n.typ.ID() {
-	case arrow.STRING:
-		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets)), reader.CopyBuffer(mem, n.data)}
 	case arrow.STRUCT:
 		buffers = []*memory.Buffer{validity}
 		for _, c := range n.children {
@@ -449,4 +508,69 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 		c.Release()
 	}
 	return data
+}
+
+// stringData is arrayData for a string node: its offsets split into the
+// array's offsets and bitmap (see nullOffset).
+func (n *node) stringData(mem memory.Allocator) arrow.ArrayData {
+	rows := len(n.offsets) - 1
+	offsets := memory.NewResizableBuffer(mem)
+	offsets.Resize(4 * len(n.offsets))
+	n.valid.bits = slices.Grow(n.valid.bits[:0], (rows+7)/8)[:(rows+7)/8]
+	nulls := n.valid.nulls
+	splitOffsets(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), n.offsets, n.valid.bits, nulls)
+	var validity *memory.Buffer
+	if nulls > 0 {
+		validity = reader.CopyBuffer(mem, n.valid.bits)
+	}
+	buffers := []*memory.Buffer{validity, offsets, reader.CopyBuffer(mem, n.data)}
+	data := array.NewData(n.typ, rows, buffers, nil, nulls, 0)
+	for _, b := range buffers {
+		if b != nil {
+			b.Release()
+		}
+	}
+	return data
+}
+
+// splitOffsets writes the offsets of src, whose NULL rows have nullOffset
+// set, to dst (as long) without the bit, and the rows' validity to valid, a
+// bit per row after the first offset (left as it is when there are no
+// NULLs: the array then has no bitmap). nulls is the number of NULL rows: a
+// column without any, or NULL in every row, takes a shortcut.
+func splitOffsets(dst, src []int32, valid []byte, nulls int) {
+	rows := len(src) - 1
+	dst = dst[:len(src)]
+	valid = valid[:(rows+7)/8]
+	switch nulls {
+	case 0:
+		copy(dst, src)
+		return
+	case rows:
+		for i, o := range src {
+			dst[i] = o &^ nullOffset
+		}
+		clear(valid)
+		return
+	}
+	dst[0] = src[0]
+	src, dst = src[1:], dst[1:]
+	k := 0
+	for ; len(src) >= 8; k++ {
+		s, d := (*[8]int32)(src), (*[8]int32)(dst)
+		d[0], d[1], d[2], d[3] = s[0]&^nullOffset, s[1]&^nullOffset, s[2]&^nullOffset, s[3]&^nullOffset
+		d[4], d[5], d[6], d[7] = s[4]&^nullOffset, s[5]&^nullOffset, s[6]&^nullOffset, s[7]&^nullOffset
+		null := uint32(s[0])>>31 | uint32(s[1])>>31<<1 | uint32(s[2])>>31<<2 | uint32(s[3])>>31<<3 |
+			uint32(s[4])>>31<<4 | uint32(s[5])>>31<<5 | uint32(s[6])>>31<<6 | uint32(s[7])>>31<<7
+		valid[k] = ^byte(null)
+		src, dst = src[8:], dst[8:]
+	}
+	if len(src) > 0 {
+		var null uint32
+		for j, o := range src {
+			dst[j] = o &^ nullOffset
+			null |= uint32(o) >> 31 << j
+		}
+		valid[k] = byte(^null) & (1<<len(src) - 1)
+	}
 }

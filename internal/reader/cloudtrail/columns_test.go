@@ -119,3 +119,58 @@ func TestBatchOutlivesNextBatches(t *testing.T) {
 	}
 	require.Equal(t, want.rows, got)
 }
+
+// splitOffsets gives the offsets without their NULL bits and the bitmap a
+// bitmap built row by row gives, for every length around the eight-row
+// words and NULLs anywhere: none, all, one, runs, alternating.
+func TestSplitOffsets(t *testing.T) {
+	patterns := map[string]func(i, n int) bool{ // reports a NULL row
+		"none":      func(i, n int) bool { return false },
+		"all":       func(i, n int) bool { return true },
+		"first":     func(i, n int) bool { return i == 0 },
+		"last":      func(i, n int) bool { return i == n-1 },
+		"odd":       func(i, n int) bool { return i%2 == 1 },
+		"every7":    func(i, n int) bool { return i%7 == 3 },
+		"runs":      func(i, n int) bool { return (i/5)%2 == 0 },
+		"all-but-1": func(i, n int) bool { return i != n/2 },
+	}
+	for n := 0; n <= 41; n++ {
+		for name, isNull := range patterns {
+			src := []int32{0}
+			var want bitmap
+			wantOffsets := []int32{0}
+			size := int32(0)
+			for i := range n {
+				null := isNull(i, n)
+				want.add(!null)
+				if null {
+					src = append(src, size|nullOffset)
+				} else {
+					size += int32(i%3) * 1000003 // large offsets keep their high bits
+					src = append(src, size)
+				}
+				wantOffsets = append(wantOffsets, size)
+			}
+			dst := make([]int32, len(src)+3)
+			for i := range dst {
+				dst[i] = -7
+			}
+			valid := make([]byte, (n+7)/8)
+			for i := range valid {
+				valid[i] = 0xa5
+			}
+			splitOffsets(dst, src, valid, want.nulls)
+			require.Equal(t, wantOffsets, dst[:len(src)], "n=%d %s", n, name)
+			require.Equal(t, []int32{-7, -7, -7}, dst[len(src):], "n=%d %s: wrote past the offsets", n, name)
+			if want.nulls == 0 {
+				continue // no bitmap: the array has none
+			}
+			for i := range n {
+				require.Equal(t, !isNull(i, n), bitutil.BitIsSet(valid, i), "n=%d %s row %d", n, name, i)
+			}
+			if n%8 != 0 {
+				require.Zero(t, valid[len(valid)-1]>>(n%8), "n=%d %s: bits past the last row", n, name)
+			}
+		}
+	}
+}

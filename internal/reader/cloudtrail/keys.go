@@ -21,8 +21,10 @@ const maxKeyBytes = 40
 
 // nextKey is one remembered member.
 type nextKey struct {
-	n     uint8 // bytes of key in use; 0: nothing remembered
-	field uint8 // the field's index + 1; 0: a member without a field
+	n uint8 // bytes of key in use; 0: nothing remembered
+	// f is the field the member names, nil for a member without one: the
+	// levels are fixed, so a pointer costs match no lookup.
+	f *field
 	// words is key as little-endian words, zero past n; mask selects the
 	// bytes of the word that holds the last one.
 	words [maxKeyBytes / 8]uint64
@@ -54,14 +56,14 @@ func unmappedPos(l *level) int { return len(l.fields) + 1 }
 // past its colon.
 func (m *keyMemory) match(l *level, pos int, b []byte, i int) (f *field, end int, ok bool) {
 	k := keyWays * (l.keyBase + pos)
-	ways := m.keys[k : k+keyWays : k+keyWays]
+	ways := (*[keyWays]nextKey)(m.keys[k:])
 	rest := b[i:]
 	if len(rest) < maxKeyBytes {
 		// Near the end of the input: byte by byte.
 		for w := range ways {
 			nk := &ways[w]
 			if n := int(nk.n); n > 0 && len(rest) >= n && string(rest[:n]) == string(nk.key[:n]) {
-				return nk.found(l, i)
+				return nk.found(i)
 			}
 		}
 		return nil, 0, false
@@ -75,24 +77,19 @@ func (m *keyMemory) match(l *level, pos int, b []byte, i int) (f *field, end int
 		}
 		if nk.n <= 8 {
 			if (first^nk.words[0])&nk.mask == 0 {
-				return nk.found(l, i)
+				return nk.found(i)
 			}
 			continue
 		}
 		if first != nk.words[0] || !nk.restEqual(rest) {
 			continue
 		}
-		return nk.found(l, i)
+		return nk.found(i)
 	}
 	return nil, 0, false
 }
 
-func (nk *nextKey) found(l *level, i int) (*field, int, bool) {
-	if nk.field == 0 {
-		return nil, i + int(nk.n), true
-	}
-	return &l.fields[nk.field-1], i + int(nk.n), true
-}
+func (nk *nextKey) found(i int) (*field, int, bool) { return nk.f, i + int(nk.n), true }
 
 // restEqual reports whether the words after the first of rest (maxKeyBytes
 // long) hold the remembered key.
@@ -124,8 +121,5 @@ func (m *keyMemory) remember(l *level, pos int, b []byte, ks, ke int, f *field) 
 		nk.words[w] = binary.LittleEndian.Uint64(nk.key[8*w:])
 	}
 	nk.mask = ^uint64(0) >> (64 - 8*((n-1)%8+1))
-	nk.field = 0
-	if f != nil {
-		nk.field = uint8(f.bit + 1)
-	}
+	nk.f = f
 }

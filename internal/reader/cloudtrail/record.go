@@ -61,7 +61,12 @@ type decoder struct {
 	maxDepth int
 	scratch  []byte // unescaped strings and compacted values of this record
 
-	vals     []value // plan.nSlots
+	vals []value // plan.nSlots
+	// valsNull reports that every slot of vals is NULL already: appendRow
+	// marks each slot it reads NULL again, and it reads every slot a
+	// decode can set (a struct's only when it was there), so that reset
+	// need not mark them all after a record that became a row.
+	valsNull bool
 	present  []bool  // per level id: the object was there
 	resOK    bool    // resources was an array
 	resN     int     // resources elements
@@ -103,10 +108,12 @@ func newDecoder(maxDepth int) *decoder {
 func (d *decoder) reset(b []byte) {
 	d.b = b
 	d.scratch = d.scratch[:0]
-	if b == nil {
+	switch {
+	case b == nil:
 		clear(d.vals)
 		clear(d.resVals[:cap(d.resVals)])
-	} else {
+	case d.valsNull:
+	default:
 		// A value is read only when ok: marking the slots NULL is enough,
 		// and stores no pointers (clearing them costs a write barrier per
 		// slot while the garbage collector marks).
@@ -114,6 +121,7 @@ func (d *decoder) reset(b []byte) {
 			d.vals[i].ok = false
 		}
 	}
+	d.valsNull = false
 	clear(d.present)
 	d.resOK, d.resN = false, 0
 	d.resVals = d.resVals[:0]
@@ -200,17 +208,19 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		if short(b, i) {
 			return i, errShort
 		}
-		var key []byte
+		var ks, ke int // the quoted key is b[ks:ke]
 		f, end, ok := d.keys.match(l, pos, b, i)
 		if ok {
-			key = b[i : end-1]
+			ks, ke = i, end-1
 			i = skipSpace(b, end)
 		} else {
 			if b[i] != '"' {
 				return i, syntaxErr(i, "invalid character %q looking for an object key", b[i])
 			}
-			ks := i
-			ke, kflags, err := scanString(b, i)
+			ks = i
+			var kflags uint8
+			var err error
+			ke, kflags, err = scanString(b, i)
 			if err != nil {
 				return ke, err
 			}
@@ -221,8 +231,7 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 			if b[i] != ':' {
 				return i, syntaxErr(i, "invalid character %q after an object key", b[i])
 			}
-			key = b[ks:ke]
-			f = d.lookup(l, key[1:len(key)-1], kflags)
+			f = d.lookup(l, b[ks+1:ke-1], kflags)
 			if i == ke {
 				d.keys.remember(l, pos, b, ks, ke+1, f)
 			}
@@ -236,16 +245,29 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		case f != nil && seen&(1<<f.bit) == 0:
 			seen |= 1 << f.bit
 			pos = int(f.bit)
-			if l == plan.root {
-				d.hasEvent = true
+			if f.kind != kindString || b[i] != '"' {
+				i, err = d.parseField(l, f, vals, b[ks:ke], i, depth)
+				break
 			}
-			i, err = d.parseField(l, f, vals, key, i, depth)
+			// Most members are plain strings: stringValue's first case,
+			// without the calls.
+			var end int
+			var flags uint8
+			if end, flags, err = scanString(b, i); err != nil {
+				return end, err
+			}
+			if flags != 0 {
+				i, err = d.parseField(l, f, vals, b[ks:ke], i, depth)
+				break
+			}
+			vals[f.slot] = value{b: b[i+1 : end-1], ok: true}
+			i = end
 		case l == plan.root:
 			pos = unmappedPos(l)
-			i, err = d.rootUnmapped(key, i, depth)
+			i, err = d.rootUnmapped(b[ks:ke], i, depth)
 		default:
 			pos = unmappedPos(l)
-			i, err = d.unmapped(l, key, i, depth)
+			i, err = d.unmapped(l, b[ks:ke], i, depth)
 		}
 		if err != nil {
 			return i, err
@@ -258,6 +280,9 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
+			if l == plan.root && seen != 0 {
+				d.hasEvent = true // a member mapped to a column
+			}
 			return i + 1, nil
 		default:
 			return i, syntaxErr(i, "invalid character %q after an object member", b[i])

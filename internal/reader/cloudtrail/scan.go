@@ -90,8 +90,10 @@ func hasSpecialByte(v uint64) bool { return specialBytes(v, swarHigh) != 0 }
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // skipSpace returns the offset of the first non-whitespace byte at or after i.
+// CloudTrail writes compact JSON, so the byte at i is nearly always a token:
+// any byte above ' ' is, and one comparison settles it.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
