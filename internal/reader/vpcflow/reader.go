@@ -446,7 +446,24 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		}
 		valid[i] = true
 		f := line[start:end]
-		v, ok := digitsInt(f)
+		var v int64
+		var ok bool
+		// A field of 1 to 16 digits, all but a few, is read as words
+		// (wordDigits): up to 8 digits as the word at its start, whose
+		// bytes are within cap(line), past the line or not; 9 to 16 as
+		// the word at its start (the first n-8 digits) and the word that
+		// ends with it (the last 8).
+		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
+			var u uint64
+			u, ok = wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
+			v = int64(u)
+		} else if uint(n-9) < 8 {
+			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
+			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
+			v, ok = int64(hi*1e8+lo), hiOK && loOK
+		} else {
+			v, ok = digitsInt(f)
+		}
 		if !ok {
 			v, _, ok = scanInt(f)
 		}
@@ -529,6 +546,34 @@ func digitsInt(f []byte) (v int64, ok bool) {
 		v = v*10 + int64(d)
 	}
 	return v, true
+}
+
+// wordDigits parses the n (1 to 8) bytes at the start of w (its low bytes,
+// as read little-endian) as decimal digits, all eight at once: shifted to
+// the top of the word, the bytes below are zeros, leading zeros of the
+// number. It returns false if any of the n bytes is not a digit.
+func wordDigits(w uint64, n int) (uint64, bool) {
+	const (
+		highNibbles = 0xf0f0f0f0f0f0f0f0
+		zeros       = 0x3030303030303030 // '0' in every byte
+		sixes       = 0x0606060606060606
+	)
+	sh := uint(64 - 8*n)
+	w <<= sh
+	m := ^uint64(0) << sh // the n bytes of the field
+	// A digit is 0x30-0x39: high nibble 3, and still 3 after adding 6. A
+	// byte with high nibble 3 carries nothing into the next when 6 is
+	// added, and the zeros below carry nothing either; a byte that
+	// carries fails the first test itself.
+	if w&highNibbles&m != zeros&m || (w+sixes)&highNibbles&m != zeros&m {
+		return 0, false
+	}
+	// The first digit is the lowest byte: combine pairs of digits, then
+	// pairs of pairs, then the two halves.
+	w = (w & 0x0f0f0f0f0f0f0f0f) * (10<<8 + 1) >> 8
+	w = (w & 0x00ff00ff00ff00ff) * (100<<16 + 1) >> 16
+	w = (w & 0x0000ffff0000ffff) * (10000<<32 + 1) >> 32
+	return w, true
 }
 
 // scanInt reads the field at the start of b (up to the first space, or all
