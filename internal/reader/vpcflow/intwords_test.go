@@ -43,6 +43,10 @@ func TestIntegerWordsMatchParseInt(t *testing.T) {
 				}
 			case r == 4:
 				f = []byte("-")
+			case r == 5: // the bounds of the widths
+				f = []byte([]string{"2147483647", "2147483648", "-2147483648", "-2147483649", "+2147483647",
+					"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+					"0000000000000002147483648", "-0", "+0"}[rng.IntN(12)])
 			default:
 				f = make([]byte, rng.IntN(21))
 				for j := range f {

@@ -76,9 +76,12 @@ type Reader struct {
 	firstLine   []byte // the first data line, read while looking for a header
 	firstLineNo int64
 
-	ends  []int32 // the end offset of each field of the current line; reused
-	nums  []int64 // parsed numeric values of the current line, by column
-	valid []bool  // whether nums[i] / the string column i is non-null
+	// bounds[i+1] is the end offset of field i of the current line, and
+	// bounds[0] is -1: field i starts at bounds[i]+1. ends is bounds[1:].
+	bounds []int32
+	ends   []int32
+	nums   []int64 // parsed numeric values of the current line, by column
+	valid  []bool  // whether nums[i] / the string column i is non-null
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -90,7 +93,14 @@ type layout struct {
 	schema  *arrow.Schema
 	// ints and texts list the integer and the string columns, in column
 	// order: parseRow takes each kind in a loop of its own.
-	ints, texts []int
+	ints  []intColumn
+	texts []int
+}
+
+// intColumn is an integer column: its index, and whether it is 32 bits.
+type intColumn struct {
+	col    int
+	narrow bool
 }
 
 type columnKind uint8
@@ -210,10 +220,10 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 		switch f.Type.ID() {
 		case arrow.INT32:
 			l.columns[i] = column{name: f.Name, kind: kindInt32}
-			l.ints = append(l.ints, i)
+			l.ints = append(l.ints, intColumn{col: i, narrow: true})
 		case arrow.INT64:
 			l.columns[i] = column{name: f.Name, kind: kindInt64}
-			l.ints = append(l.ints, i)
+			l.ints = append(l.ints, intColumn{col: i})
 		default:
 			l.columns[i] = column{name: f.Name, kind: kindString}
 			l.texts = append(l.texts, i)
@@ -228,7 +238,9 @@ func (rd *Reader) setLayout(l *layout) {
 	rd.cur = batch{}
 	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
-	rd.ends = make([]int32, n)
+	rd.bounds = make([]int32, n+1)
+	rd.bounds[0] = -1
+	rd.ends = rd.bounds[1:]
 	rd.nums = make([]int64, n)
 	rd.valid = make([]bool, n)
 }
@@ -413,7 +425,7 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 }
 
 // parseRow splits a data line and parses its numeric fields into rd.nums;
-// rd.ends gets the end of every field. It returns a reason when the line
+// rd.ends (rd.bounds) gets the end of every field. It returns a reason when the line
 // must be rejected; then nothing was appended. ascii reports that the whole
 // line was seen to be ASCII, so valid UTF-8 (false says nothing).
 //
@@ -425,7 +437,7 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	l := rd.layout
 	cols := l.columns
-	ends := rd.ends[:len(cols)]
+	prev, ends := rd.bounds[:len(cols)], rd.bounds[1:len(cols)+1]
 	n, ascii := splitSpaces(line, ends[:len(cols)-1])
 	if n != len(cols)-1 {
 		n := bytes.Count(line, []byte{' '}) + 1
@@ -434,18 +446,18 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	ends[len(cols)-1] = int32(len(line))
 	valid, nums := rd.valid[:len(cols)], rd.nums[:len(cols)]
 	for _, i := range l.texts {
-		start := fieldStart(ends, i)
+		start := int(prev[i]) + 1
 		valid[i] = !(int(ends[i])-start == 1 && line[start] == '-')
 	}
 	bad := -1 // the first integer column whose field is not one
-	for _, i := range l.ints {
-		start, end := fieldStart(ends, i), int(ends[i])
+	for _, c := range l.ints {
+		i := c.col
+		start, end := int(prev[i])+1, int(ends[i])
 		if end-start == 1 && line[start] == '-' {
 			valid[i] = false
 			continue
 		}
 		valid[i] = true
-		f := line[start:end]
 		var v int64
 		var ok bool
 		// A field of 1 to 16 digits, all but a few, is read as words
@@ -462,12 +474,12 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
 			v, ok = int64(hi*1e8+lo), hiOK && loOK
 		} else {
-			v, ok = digitsInt(f)
+			v, ok = digitsInt(line[start:end])
 		}
 		if !ok {
-			v, _, ok = scanInt(f)
+			v, _, ok = scanInt(line[start:end])
 		}
-		if !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)) {
+		if !ok || (c.narrow && uint64(v+1<<31) > 1<<32-1) {
 			if bad < 0 {
 				bad = i
 			}
@@ -476,17 +488,9 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		nums[i] = v
 	}
 	if bad >= 0 {
-		return badInt(cols[bad].name, line[fieldStart(ends, bad):ends[bad]]), ascii
+		return badInt(cols[bad].name, line[prev[bad]+1:ends[bad]]), ascii
 	}
 	return "", ascii
-}
-
-// fieldStart is where field i starts: after the end of field i-1.
-func fieldStart(ends []int32, i int) int {
-	if i == 0 {
-		return 0
-	}
-	return int(ends[i-1]) + 1
 }
 
 // splitSpaces stores the offsets of the spaces of line in ends and returns
