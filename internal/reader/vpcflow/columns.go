@@ -237,7 +237,8 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if c.idx == nil {
 			continue
 		}
-		w := [3]uint64{w0 & lowBytes(n), w1 & lowBytes(n-8), w2 & lowBytes(n-16)}
+		mask := &valueMasks[n]
+		w := [3]uint64{w0 & mask[0], w1 & mask[1], w2 & mask[2]}
 		kv := &b.known[i][knownSlot(w, n)]
 		if kv.words == w && int(kv.len) == n+1 {
 			c.idx[r] = kv.num
@@ -256,6 +257,15 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 
 // wordsBytes is the longest value appendRow copies as words.
 const wordsBytes = 24
+
+// valueMasks[n] cuts the three words of a value of n bytes to its bytes,
+// a table in place of three lowBytes per value.
+var valueMasks = func() (m [wordsBytes + 1][3]uint64) {
+	for n := range m {
+		m[n] = [3]uint64{lowBytes(n), lowBytes(n - 8), lowBytes(n - 16)}
+	}
+	return m
+}()
 
 // lowBytes is a mask of the low n bytes of a word: none for n <= 0, all
 // for n >= 8.
