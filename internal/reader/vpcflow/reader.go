@@ -505,15 +505,17 @@ func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
 	)
 	var seen uint64 // the bytes ORed together
 	i := 0
-	for ; i+8 <= len(line); i += 8 {
-		w := binary.LittleEndian.Uint64(line[i:])
+	// rest is line from i: its length, not i, bounds the loop, which
+	// proves the word loads in bounds.
+	for rest := line; len(rest) >= 8; rest, i = rest[8:], i+8 {
+		w := binary.LittleEndian.Uint64(rest)
 		seen |= w
 		// The high bit of each byte of m is set exactly where w holds a
 		// space (x's byte is zero): no carry crosses bytes.
 		x := w ^ spaces
 		m := ^((x&low7 + low7) | x | low7)
 		for m != 0 {
-			if n == len(ends) {
+			if uint(n) >= uint(len(ends)) { // n == len(ends); in bounds below
 				return n + 1, false
 			}
 			ends[n] = int32(i + bits.TrailingZeros64(m)>>3)
