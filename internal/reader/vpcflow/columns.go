@@ -164,9 +164,10 @@ func (b *batch) full() bool {
 }
 
 // appendRow stores one parsed row: nums holds the integer values and valid
-// says which fields are non-NULL; field i of line ends at ends[i] and
-// starts after the end of field i-1. The columns of each kind are
-// appended by a loop of their own.
+// says which integer fields are non-NULL; a string field is NULL when it
+// is "-", seen here, where its bounds are at hand (valid is not read for
+// it). Field i of line ends at ends[i] and starts after the end of field
+// i-1. The columns of each kind are appended by a loop of their own.
 func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
 	r := b.rows
 	if !b.sized && r == sizeRows {
@@ -193,7 +194,12 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 	}
 	for _, i := range b.texts {
 		c := &cols[i]
-		if !valid[i] {
+		start := 0
+		if i > 0 {
+			start = int(ends[i-1]) + 1
+		}
+		end := int(ends[i])
+		if end-start == 1 && line[start] == '-' {
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
 			c.offs[r+1] = int32(len(c.data))
@@ -202,11 +208,6 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 			}
 			continue
 		}
-		start := 0
-		if i > 0 {
-			start = int(ends[i-1]) + 1
-		}
-		end := int(ends[i])
 		n, l := end-start, len(c.data)
 		b.text += n
 		if n > wordsBytes || cap(c.data)-l < wordsBytes || cap(line)-start < wordsBytes {

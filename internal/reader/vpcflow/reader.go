@@ -81,7 +81,7 @@ type Reader struct {
 	bounds []int32
 	ends   []int32
 	nums   []int64 // parsed numeric values of the current line, by column
-	valid  []bool  // whether nums[i] / the string column i is non-null
+	valid  []bool  // whether nums[i] is non-null (a string field says itself: "-")
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -91,10 +91,9 @@ type layout struct {
 	header  []byte // the header line as it appears, to recognise repeats
 	columns []column
 	schema  *arrow.Schema
-	// ints and texts list the integer and the string columns, in column
-	// order: parseRow takes each kind in a loop of its own.
-	ints  []intColumn
-	texts []int
+	// ints lists the integer columns, in column order, for parseRow's
+	// loop over them.
+	ints []intColumn
 }
 
 // intColumn is an integer column: its index, and whether it is 32 bits.
@@ -226,7 +225,6 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 			l.ints = append(l.ints, intColumn{col: i})
 		default:
 			l.columns[i] = column{name: f.Name, kind: kindString}
-			l.texts = append(l.texts, i)
 		}
 	}
 	l.schema = arrow.NewSchema(arrowFields, nil)
@@ -445,10 +443,7 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	}
 	ends[len(cols)-1] = int32(len(line))
 	valid, nums := rd.valid[:len(cols)], rd.nums[:len(cols)]
-	for _, i := range l.texts {
-		start := int(prev[i]) + 1
-		valid[i] = !(int(ends[i])-start == 1 && line[start] == '-')
-	}
+	// A string field "-" is NULL: appendRow sees it.
 	bad := -1 // the first integer column whose field is not one
 	for _, c := range l.ints {
 		i := c.col
