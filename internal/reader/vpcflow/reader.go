@@ -453,24 +453,28 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 			continue
 		}
 		valid[i] = true
-		var v int64
-		var ok bool
 		// A field of 1 to 16 digits, all but a few, is read as words
 		// (wordDigits): up to 8 digits as the word at its start, whose
 		// bytes are within cap(line), past the line or not; 9 to 16 as
 		// the word at its start (the first n-8 digits) and the word that
-		// ends with it (the last 8).
+		// ends with it (the last 8). Their values are not negative, and
+		// below 10^8 fit an int32 column; a larger one past its range is
+		// the slow path's to reject.
 		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
-			var u uint64
-			u, ok = wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
-			v = int64(u)
+			u, ok := wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
+			if ok {
+				nums[i] = int64(u)
+				continue
+			}
 		} else if uint(n-9) < 8 {
 			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
 			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
-			v, ok = int64(hi*1e8+lo), hiOK && loOK
-		} else {
-			v, ok = digitsInt(line[start:end])
+			if u := hi*1e8 + lo; hiOK && loOK && (!c.narrow || u <= 1<<31-1) {
+				nums[i] = int64(u)
+				continue
+			}
 		}
+		v, ok := digitsInt(line[start:end])
 		if !ok {
 			v, _, ok = scanInt(line[start:end])
 		}
