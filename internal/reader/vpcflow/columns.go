@@ -164,9 +164,10 @@ func (b *batch) full() bool {
 }
 
 // appendRow stores one parsed row: nums holds the integer values and valid
-// says which fields are non-NULL; field i of line ends at ends[i] and
-// starts after the end of field i-1. The columns of each kind are
-// appended by a loop of their own.
+// says which integer fields are non-NULL; a string field is NULL when it
+// is "-", seen here, where its bounds are at hand (valid is not read for
+// it). Field i of line ends at ends[i] and starts after the end of field
+// i-1. The columns of each kind are appended by a loop of their own.
 func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
 	r := b.rows
 	if !b.sized && r == sizeRows {
@@ -193,7 +194,12 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 	}
 	for _, i := range b.texts {
 		c := &cols[i]
-		if !valid[i] {
+		start := 0
+		if i > 0 {
+			start = int(ends[i-1]) + 1
+		}
+		end := int(ends[i])
+		if end-start == 1 && line[start] == '-' {
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
 			c.offs[r+1] = int32(len(c.data))
@@ -202,11 +208,6 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 			}
 			continue
 		}
-		start := 0
-		if i > 0 {
-			start = int(ends[i-1]) + 1
-		}
-		end := int(ends[i])
 		n, l := end-start, len(c.data)
 		b.text += n
 		if n > wordsBytes || cap(c.data)-l < wordsBytes || cap(line)-start < wordsBytes {
@@ -237,7 +238,8 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if c.idx == nil {
 			continue
 		}
-		w := [3]uint64{w0 & lowBytes(n), w1 & lowBytes(n-8), w2 & lowBytes(n-16)}
+		mask := &valueMasks[n]
+		w := [3]uint64{w0 & mask[0], w1 & mask[1], w2 & mask[2]}
 		kv := &b.known[i][knownSlot(w, n)]
 		if kv.words == w && int(kv.len) == n+1 {
 			c.idx[r] = kv.num
@@ -256,6 +258,15 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 
 // wordsBytes is the longest value appendRow copies as words.
 const wordsBytes = 24
+
+// valueMasks[n] cuts the three words of a value of n bytes to its bytes,
+// a table in place of three lowBytes per value.
+var valueMasks = func() (m [wordsBytes + 1][3]uint64) {
+	for n := range m {
+		m[n] = [3]uint64{lowBytes(n), lowBytes(n - 8), lowBytes(n - 16)}
+	}
+	return m
+}()
 
 // lowBytes is a mask of the low n bytes of a word: none for n <= 0, all
 // for n >= 8.

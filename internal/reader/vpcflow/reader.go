@@ -76,9 +76,12 @@ type Reader struct {
 	firstLine   []byte // the first data line, read while looking for a header
 	firstLineNo int64
 
-	ends  []int32 // the end offset of each field of the current line; reused
-	nums  []int64 // parsed numeric values of the current line, by column
-	valid []bool  // whether nums[i] / the string column i is non-null
+	// bounds[i+1] is the end offset of field i of the current line, and
+	// bounds[0] is -1: field i starts at bounds[i]+1. ends is bounds[1:].
+	bounds []int32
+	ends   []int32
+	nums   []int64 // parsed numeric values of the current line, by column
+	valid  []bool  // whether nums[i] is non-null (a string field says itself: "-")
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -88,9 +91,15 @@ type layout struct {
 	header  []byte // the header line as it appears, to recognise repeats
 	columns []column
 	schema  *arrow.Schema
-	// ints and texts list the integer and the string columns, in column
-	// order: parseRow takes each kind in a loop of its own.
-	ints, texts []int
+	// ints lists the integer columns, in column order, for parseRow's
+	// loop over them.
+	ints []intColumn
+}
+
+// intColumn is an integer column: its index, and whether it is 32 bits.
+type intColumn struct {
+	col    int
+	narrow bool
 }
 
 type columnKind uint8
@@ -210,13 +219,12 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 		switch f.Type.ID() {
 		case arrow.INT32:
 			l.columns[i] = column{name: f.Name, kind: kindInt32}
-			l.ints = append(l.ints, i)
+			l.ints = append(l.ints, intColumn{col: i, narrow: true})
 		case arrow.INT64:
 			l.columns[i] = column{name: f.Name, kind: kindInt64}
-			l.ints = append(l.ints, i)
+			l.ints = append(l.ints, intColumn{col: i})
 		default:
 			l.columns[i] = column{name: f.Name, kind: kindString}
-			l.texts = append(l.texts, i)
 		}
 	}
 	l.schema = arrow.NewSchema(arrowFields, nil)
@@ -228,7 +236,9 @@ func (rd *Reader) setLayout(l *layout) {
 	rd.cur = batch{}
 	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
-	rd.ends = make([]int32, n)
+	rd.bounds = make([]int32, n+1)
+	rd.bounds[0] = -1
+	rd.ends = rd.bounds[1:]
 	rd.nums = make([]int64, n)
 	rd.valid = make([]bool, n)
 }
@@ -413,7 +423,7 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 }
 
 // parseRow splits a data line and parses its numeric fields into rd.nums;
-// rd.ends gets the end of every field. It returns a reason when the line
+// rd.ends (rd.bounds) gets the end of every field. It returns a reason when the line
 // must be rejected; then nothing was appended. ascii reports that the whole
 // line was seen to be ASCII, so valid UTF-8 (false says nothing).
 //
@@ -425,7 +435,7 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	l := rd.layout
 	cols := l.columns
-	ends := rd.ends[:len(cols)]
+	prev, ends := rd.bounds[:len(cols)], rd.bounds[1:len(cols)+1]
 	n, ascii := splitSpaces(line, ends[:len(cols)-1])
 	if n != len(cols)-1 {
 		n := bytes.Count(line, []byte{' '}) + 1
@@ -433,24 +443,42 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	}
 	ends[len(cols)-1] = int32(len(line))
 	valid, nums := rd.valid[:len(cols)], rd.nums[:len(cols)]
-	for _, i := range l.texts {
-		start := fieldStart(ends, i)
-		valid[i] = !(int(ends[i])-start == 1 && line[start] == '-')
-	}
+	// A string field "-" is NULL: appendRow sees it.
 	bad := -1 // the first integer column whose field is not one
-	for _, i := range l.ints {
-		start, end := fieldStart(ends, i), int(ends[i])
+	for _, c := range l.ints {
+		i := c.col
+		start, end := int(prev[i])+1, int(ends[i])
 		if end-start == 1 && line[start] == '-' {
 			valid[i] = false
 			continue
 		}
 		valid[i] = true
-		f := line[start:end]
-		v, ok := digitsInt(f)
-		if !ok {
-			v, _, ok = scanInt(f)
+		// A field of 1 to 16 digits, all but a few, is read as words
+		// (wordDigits): up to 8 digits as the word at its start, whose
+		// bytes are within cap(line), past the line or not; 9 to 16 as
+		// the word at its start (the first n-8 digits) and the word that
+		// ends with it (the last 8). Their values are not negative, and
+		// below 10^8 fit an int32 column; a larger one past its range is
+		// the slow path's to reject.
+		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
+			u, ok := wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
+			if ok {
+				nums[i] = int64(u)
+				continue
+			}
+		} else if uint(n-9) < 8 {
+			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
+			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
+			if u := hi*1e8 + lo; hiOK && loOK && (!c.narrow || u <= 1<<31-1) {
+				nums[i] = int64(u)
+				continue
+			}
 		}
-		if !ok || (cols[i].kind == kindInt32 && (v < -1<<31 || v > 1<<31-1)) {
+		v, ok := digitsInt(line[start:end])
+		if !ok {
+			v, _, ok = scanInt(line[start:end])
+		}
+		if !ok || (c.narrow && uint64(v+1<<31) > 1<<32-1) {
 			if bad < 0 {
 				bad = i
 			}
@@ -459,17 +487,9 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		nums[i] = v
 	}
 	if bad >= 0 {
-		return badInt(cols[bad].name, line[fieldStart(ends, bad):ends[bad]]), ascii
+		return badInt(cols[bad].name, line[prev[bad]+1:ends[bad]]), ascii
 	}
 	return "", ascii
-}
-
-// fieldStart is where field i starts: after the end of field i-1.
-func fieldStart(ends []int32, i int) int {
-	if i == 0 {
-		return 0
-	}
-	return int(ends[i-1]) + 1
 }
 
 // splitSpaces stores the offsets of the spaces of line in ends and returns
@@ -484,15 +504,17 @@ func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
 	)
 	var seen uint64 // the bytes ORed together
 	i := 0
-	for ; i+8 <= len(line); i += 8 {
-		w := binary.LittleEndian.Uint64(line[i:])
+	// rest is line from i: its length, not i, bounds the loop, which
+	// proves the word loads in bounds.
+	for rest := line; len(rest) >= 8; rest, i = rest[8:], i+8 {
+		w := binary.LittleEndian.Uint64(rest)
 		seen |= w
 		// The high bit of each byte of m is set exactly where w holds a
 		// space (x's byte is zero): no carry crosses bytes.
 		x := w ^ spaces
 		m := ^((x&low7 + low7) | x | low7)
 		for m != 0 {
-			if n == len(ends) {
+			if uint(n) >= uint(len(ends)) { // n == len(ends); in bounds below
 				return n + 1, false
 			}
 			ends[n] = int32(i + bits.TrailingZeros64(m)>>3)
@@ -529,6 +551,34 @@ func digitsInt(f []byte) (v int64, ok bool) {
 		v = v*10 + int64(d)
 	}
 	return v, true
+}
+
+// wordDigits parses the n (1 to 8) bytes at the start of w (its low bytes,
+// as read little-endian) as decimal digits, all eight at once: shifted to
+// the top of the word, the bytes below are zeros, leading zeros of the
+// number. It returns false if any of the n bytes is not a digit.
+func wordDigits(w uint64, n int) (uint64, bool) {
+	const (
+		highNibbles = 0xf0f0f0f0f0f0f0f0
+		zeros       = 0x3030303030303030 // '0' in every byte
+		sixes       = 0x0606060606060606
+	)
+	sh := uint(64 - 8*n)
+	w <<= sh
+	m := ^uint64(0) << sh // the n bytes of the field
+	// A digit is 0x30-0x39: high nibble 3, and still 3 after adding 6. A
+	// byte with high nibble 3 carries nothing into the next when 6 is
+	// added, and the zeros below carry nothing either; a byte that
+	// carries fails the first test itself.
+	if w&highNibbles&m != zeros&m || (w+sixes)&highNibbles&m != zeros&m {
+		return 0, false
+	}
+	// The first digit is the lowest byte: combine pairs of digits, then
+	// pairs of pairs, then the two halves.
+	w = (w & 0x0f0f0f0f0f0f0f0f) * (10<<8 + 1) >> 8
+	w = (w & 0x00ff00ff00ff00ff) * (100<<16 + 1) >> 16
+	w = (w & 0x0000ffff0000ffff) * (10000<<32 + 1) >> 32
+	return w, true
 }
 
 // scanInt reads the field at the start of b (up to the first space, or all
