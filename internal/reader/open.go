@@ -27,6 +27,7 @@ func (d *Decoded) Close() error {
 	var err error
 	if d.ra != nil {
 		d.ra.close()
+		d.ra = nil
 	}
 	if d.gz != nil {
 		// Its error repeats a decompression error that Read already returned.

@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"errors"
 	"io"
 	"sync"
 )
@@ -36,7 +37,7 @@ func newReadAhead(r io.Reader) *readAhead {
 		done:   make(chan struct{}),
 	}
 	for range readAheadBlocks {
-		ra.free <- make([]byte, readAheadBlockSize)
+		ra.free <- getBlock()
 	}
 	ra.wg.Add(1)
 	go func() {
@@ -81,7 +82,40 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 }
 
 // close stops the goroutine and waits for it, so the source can be closed.
+// The blocks go back to blockPool: Read copies out of them, so nothing
+// else holds their bytes once the goroutine is gone.
 func (ra *readAhead) close() {
 	close(ra.done)
 	ra.wg.Wait()
+	if ra.cur.data != nil {
+		putBlock(ra.cur.data)
+	}
+	ra.cur, ra.off = block{err: errReadAheadClosed}, 0
+	for {
+		select {
+		case b := <-ra.free:
+			putBlock(b)
+		case b := <-ra.filled:
+			putBlock(b.data)
+		default:
+			return
+		}
+	}
+}
+
+var errReadAheadClosed = errors.New("read after Close")
+
+// blockPool keeps read-ahead blocks for the next objects: a run reads
+// thousands of objects, and each would otherwise allocate and zero
+// readAheadBlocks fresh blocks.
+var blockPool = sync.Pool{New: func() any {
+	b := make([]byte, readAheadBlockSize)
+	return &b
+}}
+
+func getBlock() []byte { return *blockPool.Get().(*[]byte) }
+
+func putBlock(b []byte) {
+	b = b[:cap(b)]
+	blockPool.Put(&b)
 }
