@@ -271,8 +271,8 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 			return i, err
 		}
 		if i+1 < len(b) && b[i] == ',' && b[i+1] > ' ' {
-			// Compact JSON: the next member's quote right after the
-			// comma, skipSpace's answers in two tests.
+			// Compact JSON: the next member starts right after the
+			// comma; two tests give what skipSpace and short would.
 			i++
 			continue
 		}
