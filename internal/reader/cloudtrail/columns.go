@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -60,10 +61,12 @@ type node struct {
 	idx       []int32
 	numbering bool
 	// lastLen is the length of the batch's last numbered value, -1 before
-	// the first, and lastNum its number (see number).
-	lastLen int
-	lastNum int32
-	leaf    int // the Parquet column of a string node (the first leaf of others)
+	// the first, and lastNum its number (see number); lastWords holds its
+	// bytes, zeros past its length, when it has at most wordsBytes.
+	lastLen   int
+	lastNum   int32
+	lastWords [3]uint64
+	leaf      int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -96,11 +99,73 @@ func (n *node) addString(v value) {
 
 // addValue appends the non-NULL value b to a string node.
 func (n *node) addValue(b []byte) {
-	if n.numbering {
-		n.number(b)
+	l := len(n.data)
+	if len(b) > wordsBytes || cap(b) < wordsBytes || cap(n.data)-l < wordsBytes {
+		if n.numbering {
+			n.number(b)
+		}
+		n.data = append(n.data, b...)
+		n.offsets = append(n.offsets, int32(len(n.data)))
+		return
 	}
-	n.data = append(n.data, b...)
-	n.offsets = append(n.offsets, int32(len(n.data)))
+	// Most values are short (names, regions, account ids, times): copied
+	// as three words, not by a call to memmove, and compared with the
+	// last numbered value by those words, not by a call to memequal. The
+	// bytes read past b are the record's (or the scratch buffer's) own;
+	// those written past it land beyond len(n.data), to be overwritten by
+	// the next value or never part of the column.
+	src, dst := b[:wordsBytes], n.data[l:l+wordsBytes]
+	w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint64(src[16:])
+	if n.numbering {
+		m := &wordMasks[len(b)]
+		if w := [3]uint64{w0 & m[0], w1 & m[1], w2 & m[2]}; len(b) == n.lastLen && w == n.lastWords {
+			n.idx = append(n.idx, n.lastNum)
+		} else {
+			n.numberWords(b, w)
+		}
+	}
+	binary.LittleEndian.PutUint64(dst, w0)
+	binary.LittleEndian.PutUint64(dst[8:], w1)
+	binary.LittleEndian.PutUint64(dst[16:], w2)
+	n.data = n.data[:l+len(b)]
+	n.offsets = append(n.offsets, int32(l+len(b)))
+}
+
+// wordsBytes is the longest value addValue copies and compares as words.
+const wordsBytes = 24
+
+// wordMasks[n] selects the low n bytes of three words.
+var wordMasks = func() (t [wordsBytes + 1][3]uint64) {
+	for n := range t {
+		for w := range t[n] {
+			if k := n - 8*w; k >= 8 {
+				t[n][w] = ^uint64(0)
+			} else if k > 0 {
+				t[n][w] = ^uint64(0) >> (64 - 8*k)
+			}
+		}
+	}
+	return t
+}()
+
+// valueWords returns b, of at most wordsBytes bytes, as the words
+// numberWords compares.
+func valueWords(b []byte) [3]uint64 {
+	var buf [wordsBytes]byte
+	copy(buf[:], b)
+	return [3]uint64{binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:])}
+}
+
+// numberWords is number for a value b of at most wordsBytes bytes, given
+// as words w, zeros past its length, that is not the last numbered one.
+func (n *node) numberWords(b []byte, w [3]uint64) {
+	k, ok := n.dict.Number(b)
+	if !ok {
+		n.numbering, n.idx = false, n.idx[:0]
+		return
+	}
+	n.idx = append(n.idx, k)
+	n.lastLen, n.lastNum, n.lastWords = len(b), k, w
 }
 
 // addNullString appends a NULL to a string node.
@@ -130,6 +195,9 @@ func (n *node) number(b []byte) {
 	}
 	n.idx = append(n.idx, k)
 	n.lastLen, n.lastNum = len(b), k
+	if len(b) <= wordsBytes {
+		n.lastWords = valueWords(b) // for numberWords
+	}
 }
 
 // addNull appends a NULL to a node whose parent struct is NULL.

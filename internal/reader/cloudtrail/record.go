@@ -205,9 +205,7 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 	var seen uint64
 	pos := startPos(l)
 	for {
-		if short(b, i) {
-			return i, errShort
-		}
+		// Here i < len(b): checked before each turn.
 		var ks, ke int // the quoted key is b[ks:ke]
 		f, end, ok := d.keys.match(l, pos, b, i)
 		if ok {
@@ -272,13 +270,21 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 		if err != nil {
 			return i, err
 		}
+		if i+1 < len(b) && b[i] == ',' && b[i+1] > ' ' {
+			// Compact JSON: the next member starts right after the
+			// comma; two tests give what skipSpace and short would.
+			i++
+			continue
+		}
 		i = skipSpace(b, i)
 		if short(b, i) {
 			return i, errShort
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			if i = skipSpace(b, i+1); short(b, i) {
+				return i, errShort
+			}
 		case '}':
 			if l == plan.root && seen != 0 {
 				d.hasEvent = true // a member mapped to a column
