@@ -1,11 +1,11 @@
 package cloudtrail
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
@@ -21,15 +21,9 @@ import (
 // numbers for a column or batch without them).
 func numberedBatches(t *testing.T, data []byte, chunk int, each func(rec *array.String, name string, nums []int32, bound int)) (batches int) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	rd, err := NewReader(bytes.NewReader(data), Config{Object: "x.json", ChunkRows: chunk, Mem: mem})
-	require.NoError(t, err)
-	defer rd.Release()
 	sc := schema.CloudTrailSchema()
-	for rd.Next() {
+	eachBatch(t, string(data), chunk, func(rec arrow.RecordBatch) {
 		batches++
-		rec := rd.RecordBatch()
 		ix, _ := rec.(interface{ ValueNumbers(int) ([]int32, int) })
 		for i, f := range sc.Fields() {
 			col, ok := rec.Column(i).(*array.String)
@@ -43,8 +37,7 @@ func numberedBatches(t *testing.T, data []byte, chunk int, each func(rec *array.
 			}
 			each(col, f.Name, nums, bound)
 		}
-	}
-	require.NoError(t, rd.Err())
+	})
 	return batches
 }
 
