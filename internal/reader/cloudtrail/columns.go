@@ -117,7 +117,7 @@ func (n *node) addValue(b []byte) {
 	src, dst := b[:wordsBytes], n.data[l:l+wordsBytes]
 	w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint64(src[16:])
 	if n.numbering {
-		m := &wordMasks[len(b)]
+		m := &reader.WordMasks[len(b)]
 		if w := [3]uint64{w0 & m[0], w1 & m[1], w2 & m[2]}; len(b) == n.lastLen && w == n.lastWords {
 			n.idx = append(n.idx, n.lastNum)
 		} else {
@@ -132,21 +132,7 @@ func (n *node) addValue(b []byte) {
 }
 
 // wordsBytes is the longest value addValue copies and compares as words.
-const wordsBytes = 24
-
-// wordMasks[n] selects the low n bytes of three words.
-var wordMasks = func() (t [wordsBytes + 1][3]uint64) {
-	for n := range t {
-		for w := range t[n] {
-			if k := n - 8*w; k >= 8 {
-				t[n][w] = ^uint64(0)
-			} else if k > 0 {
-				t[n][w] = ^uint64(0) >> (64 - 8*k)
-			}
-		}
-	}
-	return t
-}()
+const wordsBytes = reader.WordBytes
 
 // valueWords returns b, of at most wordsBytes bytes, as the words
 // numberWords compares.

@@ -238,7 +238,7 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if c.idx == nil {
 			continue
 		}
-		mask := &valueMasks[n]
+		mask := &reader.WordMasks[n]
 		w := [3]uint64{w0 & mask[0], w1 & mask[1], w2 & mask[2]}
 		kv := &b.known[i][knownSlot(w, n)]
 		if kv.words == w && int(kv.len) == n+1 {
@@ -257,25 +257,7 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 }
 
 // wordsBytes is the longest value appendRow copies as words.
-const wordsBytes = 24
-
-// valueMasks[n] cuts the three words of a value of n bytes to its bytes,
-// a table in place of three lowBytes per value.
-var valueMasks = func() (m [wordsBytes + 1][3]uint64) {
-	for n := range m {
-		m[n] = [3]uint64{lowBytes(n), lowBytes(n - 8), lowBytes(n - 16)}
-	}
-	return m
-}()
-
-// lowBytes is a mask of the low n bytes of a word: none for n <= 0, all
-// for n >= 8.
-func lowBytes(n int) uint64 {
-	if n <= 0 {
-		return 0
-	}
-	return ^uint64(0) >> (64 - 8*uint(min(n, 8)))
-}
+const wordsBytes = reader.WordBytes
 
 // knownValues is a cache of the numbers of a column's values of up to
 // wordsBytes bytes, keyed by their words, in slots picked by knownSlot: a
