@@ -38,6 +38,9 @@ type batch struct {
 	known []*knownValues
 	// int32s, int64s and texts list the columns of each kind.
 	int32s, int64s, texts []int
+	// ints are the buffers of the layout's integer columns, in the order
+	// of layout.ints, for parseRow to store a row's values in.
+	ints []intSlot
 	// sized: the string buffers were sized, from the previous batch or
 	// the first rows (sizeFromRows).
 	sized bool
@@ -156,6 +159,27 @@ func (b *batch) reset(l *layout, n int) {
 		}
 		b.columns[i] = cd
 	}
+	b.ints = b.ints[:0]
+	for _, c := range l.ints {
+		cd := &b.columns[c.col]
+		b.ints = append(b.ints, intSlot{i32: cd.i32, i64: cd.i64})
+	}
+}
+
+// intSlot is the buffer of an integer column: i32 for an int32 column,
+// else i64.
+type intSlot struct {
+	i32 []int32
+	i64 []int64
+}
+
+// store sets row r's value, which fits the column.
+func (s *intSlot) store(r int, v int64) {
+	if s.i32 != nil {
+		s.i32[r] = int32(v)
+	} else {
+		s.i64[r] = v
+	}
 }
 
 // sizeRows is how many rows an empty batch that had no previous batch to
@@ -226,9 +250,6 @@ func (b *batch) full() bool {
 // i-1. The columns of each kind are appended by a loop of their own.
 func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
 	r := b.rows
-	if !b.sized && r == sizeRows {
-		b.sizeFromRows()
-	}
 	cols := b.columns
 	for _, i := range b.int32s {
 		c := &cols[i]
@@ -250,6 +271,31 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 			c.nulls++
 		}
 	}
+	b.appendStrings(line, ends)
+}
+
+// appendParsed stores one row whose integer values are in their slots
+// already (batch.ints), nullInts being the integer columns that are NULL:
+// the Reader's appendRow, without a pass over the integers. The string
+// fields are as for appendRow.
+func (b *batch) appendParsed(line []byte, ends []int32, nullInts []int) {
+	r := b.rows
+	for _, i := range nullInts {
+		c := &b.columns[i]
+		bitutil.ClearBit(c.valid, r)
+		c.nulls++
+	}
+	b.appendStrings(line, ends)
+}
+
+// appendStrings stores the string fields of row b.rows, and counts the
+// row.
+func (b *batch) appendStrings(line []byte, ends []int32) {
+	r := b.rows
+	if !b.sized && r == sizeRows {
+		b.sizeFromRows()
+	}
+	cols := b.columns
 	for _, i := range b.texts {
 		c := &cols[i]
 		start := 0
