@@ -509,10 +509,8 @@ func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
 	)
 	var seen uint64 // the bytes ORed together
 	i := 0
-	// rest is line from i: its length, not i, bounds the loop, which
-	// proves the word loads in bounds.
-	for rest := line; len(rest) >= 8; rest, i = rest[8:], i+8 {
-		w := binary.LittleEndian.Uint64(rest)
+	for ; i <= len(line)-8; i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
 		seen |= w
 		// The high bit of each byte of m is set exactly where w holds a
 		// space (x's byte is zero): no carry crosses bytes.
