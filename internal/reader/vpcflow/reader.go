@@ -54,6 +54,9 @@ type Stats struct {
 
 // Reader is an array.RecordReader over one flow-log object. The batch returned
 // by RecordBatch is valid until the next call to Next; Retain it to keep it.
+// Its buffers go back to a pool for later batches once every holder of them
+// (the batch, a column, a slice) released them, so a value read without a
+// copy (array.String.Value) is valid only while something holds its column.
 // Schema is the layout of the current batch: it changes only when the object
 // holds a header line with a different field list.
 type Reader struct {
