@@ -38,6 +38,9 @@ type batch struct {
 	known []*knownValues
 	// int32s, int64s and texts list the columns of each kind.
 	int32s, int64s, texts []int
+	// ints are the buffers of the layout's integer columns, in the order
+	// of layout.ints, for parseRow to store a row's values in.
+	ints []intSlot
 	// sized: the string buffers were sized, from the previous batch or
 	// the first rows (sizeFromRows).
 	sized bool
@@ -50,12 +53,36 @@ type columnData struct {
 	i32   []int32
 	i64   []int64
 	offs  []int32 // string offsets, len rows+1
-	data  []byte  // string bytes
+	data  []byte  // string bytes, a prefix of dataBuf
 	idx   []int32 // per row, the value's number in its StringDict; nil if not numbered
+	// values holds i32, i64 or offs, and idx after offs: the numbers live
+	// as long as the offsets buffer, which every holder of the column
+	// holds (see reader.BufferPool.Wrap).
+	values []byte
+	// dataBuf is the pooled buffer of data at its full capacity; data's
+	// capacity is what the batch was sized for (reset, sizeFromRows).
+	dataBuf []byte
 }
 
-// reset prepares empty buffers for up to n rows of layout l. The buffers of
-// the previous batch belong to its arrays now and are not reused; the string
+// columnBuffers holds the buffers of batches every holder has released,
+// for the next batches of any Reader (objects are read by Readers of a few
+// batches each). Its bound is a few batches' worth: a batch of the default
+// format is about 4.5 MiB of buffers.
+var columnBuffers = reader.NewBufferPool(columnBufferBytes)
+
+const columnBufferBytes = 24 << 20
+
+// allValid is a validity bitmap of all ones, copied into the pooled ones.
+var allValid = func() (b [4 << 10]byte) {
+	for i := range b {
+		b[i] = 0xff
+	}
+	return b
+}()
+
+// reset prepares empty buffers for up to n rows of layout l, from
+// columnBuffers. The buffers of the previous batch belong to its arrays now,
+// to go back to the pool when the last holder releases them; the string
 // buffers are sized from the previous batch of the same layout, and after a
 // batch cut short by its text the next one has room for only twice its rows
 // (at least minBatchRows): long lines do not pay for 32 Ki rows of integer
@@ -98,25 +125,60 @@ func (b *batch) reset(l *layout, n int) {
 			}
 		}
 	}
-	ones := make([]byte, bitutil.BytesForBits(int64(n)))
-	for i := range ones {
-		ones[i] = 0xff
-	}
+	// Pooled buffers hold what their last batch left: what a fresh one
+	// would have had zero or set is written here or by appendRow (every
+	// value slot of a row, offs[0], the bitmap's ones).
+	bitmapBytes := int(bitutil.BytesForBits(int64(n)))
 	for i, c := range l.columns {
-		cd := columnData{kind: c.kind, valid: append([]byte(nil), ones...)}
+		cd := columnData{kind: c.kind, valid: columnBuffers.Get(bitmapBytes)}
+		for v := cd.valid; len(v) > 0; {
+			v = v[copy(v, allValid[:]):]
+		}
 		switch c.kind {
 		case kindInt32:
-			cd.i32 = make([]int32, n)
+			cd.values = columnBuffers.Get(4 * n)
+			cd.i32 = arrow.Int32Traits.CastFromBytes(cd.values)
 		case kindInt64:
-			cd.i64 = make([]int64, n)
+			cd.values = columnBuffers.Get(8 * n)
+			cd.i64 = arrow.Int64Traits.CastFromBytes(cd.values)
 		default:
-			cd.offs = make([]int32, n+1)
-			cd.data = make([]byte, 0, hints[i])
-			if d := b.dicts[i]; d != nil && !d.Full() {
-				cd.idx = make([]int32, n)
+			numbered := b.dicts[i] != nil && !b.dicts[i].Full()
+			words := n + 1
+			if numbered {
+				words += n
 			}
+			cd.values = columnBuffers.Get(4 * words)
+			all := arrow.Int32Traits.CastFromBytes(cd.values)
+			cd.offs = all[: n+1 : n+1]
+			cd.offs[0] = 0
+			if numbered {
+				cd.idx = all[n+1 : 2*n+1 : 2*n+1]
+			}
+			cd.dataBuf = columnBuffers.Get(hints[i])
+			cd.data = cd.dataBuf[:0:hints[i]]
 		}
 		b.columns[i] = cd
+	}
+	b.ints = b.ints[:0]
+	for _, c := range l.ints {
+		cd := &b.columns[c.col]
+		b.ints = append(b.ints, intSlot{i32: cd.i32, i64: cd.i64})
+	}
+}
+
+// intSlot is the buffer of an integer column: i32 for an int32 column,
+// else i64.
+type intSlot struct {
+	i32 []int32
+	i64 []int64
+}
+
+// store sets row r's value, which fits the column.
+func (s *intSlot) store(r int, v int64) {
+	if s.i32 != nil {
+		s.i32[r] = int32(v)
+	} else {
+		s.i64[r] = v
 	}
 }
 
@@ -141,10 +203,28 @@ func (b *batch) sizeFromRows() {
 		if c := &b.columns[i]; c.kind == kindString {
 			want := int(int64(len(c.data)) * num / den)
 			if want > cap(c.data) {
-				c.data = append(make([]byte, 0, want), c.data...)
+				c.resizeData(want)
 			}
 		}
 	}
+}
+
+// growData makes room for n more bytes in c.data, at least doubling it.
+func (c *columnData) growData(n int) {
+	c.resizeData(max(2*cap(c.data), len(c.data)+n, 64))
+}
+
+// resizeData gives c.data a capacity of want bytes, in dataBuf if it has
+// room, else in a buffer from columnBuffers (append would leave the old one
+// to the garbage collector).
+func (c *columnData) resizeData(want int) {
+	if want > cap(c.dataBuf) {
+		buf := columnBuffers.Get(want)
+		copy(buf, c.data)
+		columnBuffers.Put(c.dataBuf)
+		c.dataBuf = buf
+	}
+	c.data = c.dataBuf[:len(c.data):want]
 }
 
 // textScale is the factor num/den by which the string buffers of rows rows
@@ -170,15 +250,13 @@ func (b *batch) full() bool {
 // i-1. The columns of each kind are appended by a loop of their own.
 func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
 	r := b.rows
-	if !b.sized && r == sizeRows {
-		b.sizeFromRows()
-	}
 	cols := b.columns
 	for _, i := range b.int32s {
 		c := &cols[i]
 		if valid[i] {
 			c.i32[r] = int32(nums[i])
 		} else {
+			c.i32[r] = 0 // a pooled buffer holds a value of its last batch
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
 		}
@@ -188,10 +266,36 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		if valid[i] {
 			c.i64[r] = nums[i]
 		} else {
+			c.i64[r] = 0
 			bitutil.ClearBit(c.valid, r)
 			c.nulls++
 		}
 	}
+	b.appendStrings(line, ends)
+}
+
+// appendParsed stores one row whose integer values are in their slots
+// already (batch.ints), nullInts being the integer columns that are NULL:
+// the Reader's appendRow, without a pass over the integers. The string
+// fields are as for appendRow.
+func (b *batch) appendParsed(line []byte, ends []int32, nullInts []int) {
+	r := b.rows
+	for _, i := range nullInts {
+		c := &b.columns[i]
+		bitutil.ClearBit(c.valid, r)
+		c.nulls++
+	}
+	b.appendStrings(line, ends)
+}
+
+// appendStrings stores the string fields of row b.rows, and counts the
+// row.
+func (b *batch) appendStrings(line []byte, ends []int32) {
+	r := b.rows
+	if !b.sized && r == sizeRows {
+		b.sizeFromRows()
+	}
+	cols := b.columns
 	for _, i := range b.texts {
 		c := &cols[i]
 		start := 0
@@ -212,6 +316,9 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 		b.text += n
 		if n > wordsBytes || cap(c.data)-l < wordsBytes || cap(line)-start < wordsBytes {
 			f := line[start:end]
+			if cap(c.data)-l < n {
+				c.growData(n)
+			}
 			c.data = append(c.data, f...)
 			c.offs[r+1] = int32(len(c.data))
 			if c.idx != nil {
@@ -292,20 +399,27 @@ func (b *batch) record(sc *arrow.Schema) arrow.RecordBatch {
 		c := &b.columns[i]
 		var validity *memory.Buffer
 		if c.nulls > 0 {
-			validity = memory.NewBufferBytes(c.valid[:bitutil.BytesForBits(int64(n))])
+			validity = columnBuffers.Wrap(c.valid[:bitutil.BytesForBits(int64(n))])
+		} else {
+			columnBuffers.Put(c.valid)
 		}
 		var buffers []*memory.Buffer
 		switch c.kind {
 		case kindInt32:
-			buffers = []*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.i32[:n]))}
+			buffers = []*memory.Buffer{validity, columnBuffers.Wrap(c.values[:4*n])}
 		case kindInt64:
-			buffers = []*memory.Buffer{validity, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.i64[:n]))}
+			buffers = []*memory.Buffer{validity, columnBuffers.Wrap(c.values[:8*n])}
 		default:
 			buffers = []*memory.Buffer{validity,
-				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offs[:n+1])),
-				reader.WrapBuffer(c.data)} // never nil bytes: see reader.CopyBuffer
+				columnBuffers.Wrap(c.values[:4*(n+1)]),
+				columnBuffers.Wrap(c.dataBuf[:len(c.data)])} // never nil bytes: see reader.CopyBuffer
 		}
 		data := array.NewData(sc.Field(i).Type, n, buffers, nil, c.nulls, 0)
+		for _, buf := range buffers {
+			if buf != nil {
+				buf.Release() // the array holds them now
+			}
+		}
 		cols[i] = array.MakeFromData(data)
 		data.Release()
 	}

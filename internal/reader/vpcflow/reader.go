@@ -54,6 +54,9 @@ type Stats struct {
 
 // Reader is an array.RecordReader over one flow-log object. The batch returned
 // by RecordBatch is valid until the next call to Next; Retain it to keep it.
+// Its buffers go back to a pool for later batches once every holder of them
+// (the batch, a column, a slice) released them, so a value read without a
+// copy (array.String.Value) is valid only while something holds its column.
 // Schema is the layout of the current batch: it changes only when the object
 // holds a header line with a different field list.
 type Reader struct {
@@ -80,8 +83,9 @@ type Reader struct {
 	// bounds[0] is -1: field i starts at bounds[i]+1. ends is bounds[1:].
 	bounds []int32
 	ends   []int32
-	nums   []int64 // parsed numeric values of the current line, by column
-	valid  []bool  // whether nums[i] is non-null (a string field says itself: "-")
+	// nullInts lists the integer columns that are NULL ("-") in the line
+	// parseRow parsed last; their values went to the batch as 0.
+	nullInts []int
 }
 
 var _ array.RecordReader = (*Reader)(nil)
@@ -239,8 +243,7 @@ func (rd *Reader) setLayout(l *layout) {
 	rd.bounds = make([]int32, n+1)
 	rd.bounds[0] = -1
 	rd.ends = rd.bounds[1:]
-	rd.nums = make([]int64, n)
-	rd.valid = make([]bool, n)
+	rd.nullInts = make([]int, 0, len(l.ints))
 }
 
 // UnknownFields returns the header fields that are not documented flow-log
@@ -422,8 +425,11 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 	return []byte(*v.Message), true
 }
 
-// parseRow splits a data line and parses its numeric fields into rd.nums;
-// rd.ends (rd.bounds) gets the end of every field. It returns a reason when the line
+// parseRow splits a data line and parses its numeric fields into the
+// current batch's slots of the next row (batch.ints), which becomes a row
+// only when appendRow counts it: a rejected line's values are overwritten
+// by the next. NULL integer fields are listed in rd.nullInts. rd.ends
+// (rd.bounds) gets the end of every field. It returns a reason when the line
 // must be rejected; then nothing was appended. ascii reports that the whole
 // line was seen to be ASCII, so valid UTF-8 (false says nothing).
 //
@@ -442,17 +448,19 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		return fmt.Sprintf("%v: got %d, format has %d", reader.ErrFieldCount, n, len(cols)), false
 	}
 	ends[len(cols)-1] = int32(len(line))
-	valid, nums := rd.valid[:len(cols)], rd.nums[:len(cols)]
 	// A string field "-" is NULL: appendRow sees it.
 	bad := -1 // the first integer column whose field is not one
-	for _, c := range l.ints {
+	r, slots := rd.cur.rows, rd.cur.ints[:len(l.ints)]
+	rd.nullInts = rd.nullInts[:0]
+	for k, c := range l.ints {
 		i := c.col
 		start, end := int(prev[i])+1, int(ends[i])
+		slot := &slots[k]
 		if end-start == 1 && line[start] == '-' {
-			valid[i] = false
+			rd.nullInts = append(rd.nullInts, i)
+			slot.store(r, 0) // a pooled buffer holds a value of its last batch
 			continue
 		}
-		valid[i] = true
 		// A field of 1 to 16 digits, all but a few, is read as words
 		// (wordDigits): up to 8 digits as the word at its start, whose
 		// bytes are within cap(line), past the line or not; 9 to 16 as
@@ -463,14 +471,14 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
 			u, ok := wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
 			if ok {
-				nums[i] = int64(u)
+				slot.store(r, int64(u))
 				continue
 			}
 		} else if uint(n-9) < 8 {
 			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
 			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
 			if u := hi*1e8 + lo; hiOK && loOK && (!c.narrow || u <= 1<<31-1) {
-				nums[i] = int64(u)
+				slot.store(r, int64(u))
 				continue
 			}
 		}
@@ -484,7 +492,7 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 			}
 			continue
 		}
-		nums[i] = v
+		slot.store(r, v)
 	}
 	if bad >= 0 {
 		return badInt(cols[bad].name, line[prev[bad]+1:ends[bad]]), ascii
@@ -504,10 +512,8 @@ func splitSpaces(line []byte, ends []int32) (n int, ascii bool) {
 	)
 	var seen uint64 // the bytes ORed together
 	i := 0
-	// rest is line from i: its length, not i, bounds the loop, which
-	// proves the word loads in bounds.
-	for rest := line; len(rest) >= 8; rest, i = rest[8:], i+8 {
-		w := binary.LittleEndian.Uint64(rest)
+	for ; i <= len(line)-8; i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
 		seen |= w
 		// The high bit of each byte of m is set exactly where w holds a
 		// space (x's byte is zero): no carry crosses bytes.
@@ -627,9 +633,10 @@ func badInt(column string, value []byte) string {
 	return fmt.Sprintf("column %s: %v: %q", column, reader.ErrBadInt, value)
 }
 
-// appendRow stores the parsed line in the current batch. It cannot fail.
+// appendRow stores the parsed line in the current batch: its integers are
+// in their slots already (parseRow). It cannot fail.
 func (rd *Reader) appendRow(line []byte) {
-	rd.cur.appendRow(line, rd.ends, rd.nums, rd.valid)
+	rd.cur.appendParsed(line, rd.ends, rd.nullInts)
 }
 
 // parseInt parses an optionally signed decimal integer without allocating.
