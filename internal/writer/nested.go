@@ -17,7 +17,9 @@ import (
 // value numbers (dictColumn). The levels are those of the Dremel encoding,
 // which the schema and the arrays fix; each leaf gets one write per batch
 // with the same values, levels and nullability that pqarrow's FileWriter
-// passes, so the bytes are the same (TestNestedBytesMatchPqarrow).
+// passes, so the bytes are the same (TestNestedBytesMatchPqarrow), but for
+// a struct's string leaf of nearly unique values, which the probe writes
+// plain, as it does a top-level column (dictColumn.probe).
 
 // stepKind is one step of the path from a top-level field to a leaf.
 type stepKind uint8
