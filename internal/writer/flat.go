@@ -226,6 +226,7 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, n
 	if col.Len() == 0 {
 		return nil
 	}
+	defer nf.levels.forget()
 	for k, path := range nf.leaves {
 		cw, err := fw.rgw.Column(first + k)
 		if err != nil {
