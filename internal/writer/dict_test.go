@@ -351,9 +351,9 @@ func TestProbeStructLeaf(t *testing.T) {
 }
 
 // The values a chunk took as dictionary indices count for the probe too: a
-// numbered column whose first batch without numbers comes after most of the
-// first probeRows rows keeps its dictionary, though the few rows written as
-// values are nearly all new to nothing but the probe's count.
+// numbered column (1000 distinct values in its first 4000 rows) whose first
+// batch without numbers comes just before probeRows keeps its dictionary;
+// judged by the 96 values written as values alone, it would fall back.
 func TestProbeCountsNumberedValues(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
