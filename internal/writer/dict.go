@@ -47,6 +47,9 @@ type dictColumn struct {
 	// columns keeps one batch of indices, not one per column.
 	rowIndices *[]int32
 	single     [1]parquet.ByteArray
+	// written counts the chunk's non-NULL values so far (numbered or
+	// not), by which probe judges.
+	written int
 }
 
 // dictIndexer is arrow-go's dictionary encoder, as far as dictColumn uses it.
@@ -78,6 +81,7 @@ func (d *dictColumn) start(cw file.ColumnChunkWriter) {
 		d.seen[i] = 0
 	}
 	d.seg = 0
+	d.written = 0
 }
 
 // writeValues writes a batch without numbers through writeDense, as values,
@@ -100,6 +104,7 @@ func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, col arrow.Array, lev
 	}
 	head := int64(probeRows - cw.RowsWritten())
 	if head <= 0 || head >= int64(col.Len()) {
+		d.written += presentValues(col, levels, cw.Descr().MaxDefinitionLevel())
 		if err := writeDense(col, levels); err != nil {
 			return err
 		}
@@ -114,6 +119,7 @@ func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, col arrow.Array, lev
 	if levels != nil {
 		lvFirst, lvRest = levels[:head], levels[head:]
 	}
+	d.written += presentValues(first, lvFirst, cw.Descr().MaxDefinitionLevel())
 	if err := writeDense(first, lvFirst); err != nil {
 		return err
 	}
@@ -127,23 +133,40 @@ func (d *dictColumn) writeValues(cw file.ColumnChunkWriter, col arrow.Array, lev
 const probeRows = 4096
 
 // probe decides, once per chunk, whether the dictionary of a column written
-// as values is worth keeping: when more than nine in ten of the first
-// probeRows values were distinct (random addresses, timestamps), the
-// dictionary would hold nearly every value, so that it saves no bytes over
-// plain pages and Snappy, and overflows after a hash per value; the chunk
-// then falls back to plain encoding (arrow-go's FallbackToPlain, as on an
-// overflow). Half is too low a bar: S3 object keys are half new in the
-// first rows of a chunk, and then repeat.
+// as values is worth keeping: when more than nine in ten of the values of
+// the first probeRows rows were distinct (random addresses, timestamps,
+// ids), the dictionary would hold nearly every value, so that it saves no
+// bytes over plain pages and Snappy, and overflows after a hash per value;
+// the chunk then falls back to plain encoding (arrow-go's FallbackToPlain,
+// as on an overflow). Half is too low a bar: S3 object keys are half new in
+// the first rows of a chunk, and then repeat. The share is of values, not
+// rows: a column that is mostly NULL (CloudTrail's principal ids, S3
+// version ids) has few values per row, all distinct.
 func (d *dictColumn) probe(cw file.ColumnChunkWriter) {
 	d.probed = true
 	enc, ok := cw.CurrentEncoder().(dictIndexer)
 	if !ok || !isDictEncoding(cw.CurrentEncoder().Encoding()) {
 		return
 	}
-	if 10*enc.NumEntries() > 9*cw.RowsWritten() {
+	if 10*enc.NumEntries() > 9*d.written {
 		cw.FallbackToPlain()
 		d.setDense()
 	}
+}
+
+// presentValues counts the values of col that are written, not NULL: those
+// whose definition level is the leaf's, maxDef (every one without levels).
+func presentValues(col arrow.Array, levels []int16, maxDef int16) int {
+	if levels == nil {
+		return col.Len() - col.NullN()
+	}
+	n := 0
+	for _, l := range levels {
+		if l == maxDef {
+			n++
+		}
+	}
+	return n
 }
 
 // resync adds the entries arrow-go's dictionary has beyond the mirror's.
@@ -194,6 +217,9 @@ func isDictEncoding(e parquet.Encoding) bool {
 // row), NULL exactly where its level is below the leaf's.
 func (d *dictColumn) write(cw file.ColumnChunkWriter, col arrow.Array, nums []int32, bound int, levels []int16, writeDense func(arrow.Array, []int16) error) error {
 	d.start(cw)
+	// NULL exactly where the level is below the leaf's: every other slot
+	// is a value, however the rows are written below.
+	d.written += col.Len() - col.NullN()
 	enc, ok := d.encoder()
 	if ok && d.stale {
 		d.resync(enc)

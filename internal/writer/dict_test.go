@@ -237,3 +237,166 @@ func TestProbeFallsBackOnNearlyUniqueValues(t *testing.T) {
 	require.Positive(t, dictPages, "repeating keys keep their dictionary")
 	require.Zero(t, plainPages)
 }
+
+// The probe judges the values of the first probeRows rows, not the rows: a
+// column that is mostly NULL and whose values are all distinct (CloudTrail's
+// principal ids, S3 version ids) falls back to plain, which a share of rows
+// (three in ten here) never reached; one as sparse whose values repeat keeps
+// its dictionary. Values and statistics read back exact.
+func TestProbeJudgesValuesNotRows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "kind", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var want []map[string]any
+	var batches []arrow.RecordBatch
+	for _, n := range []int{3000, 3000, 2000} { // the probe falls inside the second batch
+		b := array.NewRecordBuilder(mem, sc)
+		for range n {
+			row := map[string]any{"id": nil, "kind": nil}
+			if rng.IntN(10) < 3 {
+				s := fmt.Sprintf("AROA%016X", rng.Uint64())
+				b.Field(0).(*array.StringBuilder).Append(s)
+				row["id"] = s
+			} else {
+				b.Field(0).AppendNull()
+			}
+			if rng.IntN(10) < 3 {
+				s := fmt.Sprintf("kind-%03d", rng.IntN(300))
+				b.Field(1).(*array.StringBuilder).Append(s)
+				row["kind"] = s
+			} else {
+				b.Field(1).AppendNull()
+			}
+			want = append(want, row)
+		}
+		batches = append(batches, b.NewRecordBatch())
+		b.Release()
+	}
+	defer releaseAll(batches)
+	path := writeFile(t, t.TempDir(), "x.parquet", sc, Options{Mem: mem}, batches, nil)
+
+	got := parquettest.Read(t, path)
+	require.Equal(t, want, got.Rows)
+	parquettest.CheckStatistics(t, path)
+	parquettest.CheckStatisticsParquetGo(t, path)
+	dictPages, plainPages := dataPageEncodings(t, path, 0)
+	require.Zero(t, dictPages, "sparse distinct values: no dictionary pages")
+	require.Positive(t, plainPages)
+	requireDictionaryPage(t, path, 0, false)
+	dictPages, plainPages = dataPageEncodings(t, path, 1)
+	require.Positive(t, dictPages, "sparse repeating values keep their dictionary")
+	require.Zero(t, plainPages)
+}
+
+// A string leaf of a struct (one slot per row) written as values is probed
+// as a top-level column is: nearly unique values (a principal id) fall back
+// to plain, repeating ones (a kind) keep their dictionary, under NULL
+// structs and NULL leaves alike; values and statistics read back exact.
+func TestProbeStructLeaf(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	str := arrow.BinaryTypes.String
+	st := arrow.StructOf(
+		arrow.Field{Name: "principalid", Type: str, Nullable: true},
+		arrow.Field{Name: "type", Type: str, Nullable: true},
+	)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "useridentity", Type: st, Nullable: true}}, nil)
+	rng := rand.New(rand.NewPCG(13, 14))
+	var want []map[string]any
+	var batches []arrow.RecordBatch
+	for _, n := range []int{2500, 2500, 1500} {
+		b := array.NewRecordBuilder(mem, sc)
+		sb := b.Field(0).(*array.StructBuilder)
+		for range n {
+			if rng.IntN(20) == 0 {
+				sb.AppendNull()
+				want = append(want, map[string]any{"useridentity": nil})
+				continue
+			}
+			sb.Append(true)
+			u := map[string]any{"principalid": nil, "type": nil}
+			if rng.IntN(10) < 8 {
+				s := fmt.Sprintf("AROA%016X:session", rng.Uint64())
+				sb.FieldBuilder(0).(*array.StringBuilder).Append(s)
+				u["principalid"] = s
+			} else {
+				sb.FieldBuilder(0).AppendNull()
+			}
+			s := []string{"AssumedRole", "IAMUser", "AWSService"}[rng.IntN(3)]
+			sb.FieldBuilder(1).(*array.StringBuilder).Append(s)
+			u["type"] = s
+			want = append(want, map[string]any{"useridentity": u})
+		}
+		batches = append(batches, b.NewRecordBatch())
+		b.Release()
+	}
+	defer releaseAll(batches)
+	path := writeFile(t, t.TempDir(), "x.parquet", sc, Options{Mem: mem}, batches, nil)
+
+	got := parquettest.Read(t, path)
+	require.Equal(t, want, got.Rows)
+	parquettest.CheckStatistics(t, path)
+	parquettest.CheckStatisticsParquetGo(t, path)
+	dictPages, plainPages := dataPageEncodings(t, path, 0)
+	require.Zero(t, dictPages, "nearly unique leaf values: no dictionary pages")
+	require.Positive(t, plainPages)
+	requireDictionaryPage(t, path, 0, false)
+	dictPages, plainPages = dataPageEncodings(t, path, 1)
+	require.Positive(t, dictPages, "repeating leaf values keep their dictionary")
+	require.Zero(t, plainPages)
+}
+
+// The values a chunk took as dictionary indices count for the probe too: a
+// numbered column (1000 distinct values in its first 4000 rows) whose first
+// batch without numbers comes just before probeRows keeps its dictionary;
+// judged by the 96 values written as values alone, it would fall back.
+func TestProbeCountsNumberedValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "i", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	d := reader.NewStringDict()
+	vals := func(n, from int) []*string {
+		out := make([]*string, n)
+		for r := range out {
+			s := fmt.Sprintf("value-%04d", (from+r)%1000)
+			out[r] = &s
+		}
+		return out
+	}
+	numbered := numberedBatch(t, mem, sc, d, vals(4000, 0))
+	defer numbered.Release()
+	tail := numberedBatch(t, mem, sc, d, vals(500, 4000))
+	defer tail.Release()
+	plainTail := withoutNumbers(tail)
+	defer plainTail.Release()
+	path := writeFile(t, t.TempDir(), "x.parquet", sc, Options{Mem: mem}, []arrow.RecordBatch{numbered, plainTail}, nil)
+
+	got := parquettest.Read(t, path)
+	require.Equal(t, int64(4500), got.NumRows)
+	for r, v := range append(vals(4000, 0), vals(500, 4000)...) {
+		require.Equal(t, *v, got.Rows[r]["s"], "row %d", r)
+	}
+	parquettest.CheckStatistics(t, path)
+	dictPages, plainPages := dataPageEncodings(t, path, 0)
+	require.Positive(t, dictPages)
+	require.Zero(t, plainPages, "1000 distinct values in 4096 rows keep their dictionary")
+}
+
+// requireDictionaryPage checks whether column col's chunk of row group 0
+// has a dictionary page.
+func requireDictionaryPage(t *testing.T, path string, col int, want bool) {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	require.NoError(t, err)
+	defer pf.Close()
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(col)
+	require.NoError(t, err)
+	require.Equal(t, want, cc.HasDictionaryPage())
+}

@@ -41,7 +41,8 @@ type valueNumbers interface {
 // once per batch and not once per row (see dictColumn); nested top-level
 // fields (structs, lists, maps) leaf by leaf with levels of their own (see
 // nestedField). The file's bytes are those of pqarrow's FileWriter for the
-// same batches without numbers.
+// same batches without numbers, but for the string chunks of nearly unique
+// values that dictColumn.probe writes plain from the start.
 type flatWriter struct {
 	wr     *file.Writer
 	rgw    file.BufferedRowGroupWriter
@@ -225,6 +226,7 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, n
 	if col.Len() == 0 {
 		return nil
 	}
+	defer nf.levels.forget()
 	for k, path := range nf.leaves {
 		cw, err := fw.rgw.Column(first + k)
 		if err != nil {
@@ -247,12 +249,17 @@ func (fw *flatWriter) writeNested(nf *nestedField, first int, col arrow.Array, n
 		switch {
 		case nums != nil && lv.nullsAtLevels():
 			err = d.write(cw, lv.values, nums, bound, lv.def, writeDense)
+		case d != nil && lv.rep == nil && (lv.def == nil || len(lv.def) == lv.values.Len()):
+			// As values, as a top-level column without numbers is (one
+			// slot and level per row, so that the probe can split the
+			// write at a row): arrow-go's dictionary gets entries the
+			// mirror reads back when numbers come again, and a leaf of
+			// nearly unique values (principal ids) falls back to plain.
+			err = d.writeValues(cw, lv.values, lv.def, writeDense)
 		case d != nil:
-			// As values, as pqarrow writes them (no probe); arrow-go's
-			// dictionary gets entries the mirror reads back when numbers
-			// come again.
 			d.start(cw)
 			d.stale = true
+			d.written += presentValues(lv.values, lv.def, cw.Descr().MaxDefinitionLevel())
 			err = writeDense(lv.values, lv.def)
 		default:
 			err = writeDense(lv.values, lv.def)

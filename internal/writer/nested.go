@@ -17,7 +17,9 @@ import (
 // value numbers (dictColumn). The levels are those of the Dremel encoding,
 // which the schema and the arrays fix; each leaf gets one write per batch
 // with the same values, levels and nullability that pqarrow's FileWriter
-// passes, so the bytes are the same (TestNestedBytesMatchPqarrow).
+// passes, so the bytes are the same (TestNestedBytesMatchPqarrow), but for
+// a struct's string leaf of nearly unique values, which the probe writes
+// plain, as it does a top-level column (dictColumn.probe).
 
 // stepKind is one step of the path from a top-level field to a leaf.
 type stepKind uint8
@@ -166,7 +168,19 @@ type levelBuilder struct {
 	offs     [][]int32   // per step: a list's offsets from its data offset
 	listRep  []int16     // per step: a list's repetition level
 	inner    int         // the innermost list step
-	rest     []rowStep   // structLevels' per-row steps, reused
+	// prefix holds, per step of the last path without lists, the levels
+	// after it, for the next leaf of col that shares the steps (see
+	// structLevels); leafDef, the levels of such a leaf.
+	prefix    []prefixLevels
+	prefixCol arrow.Array
+	col       arrow.Array
+	leafDef   []int16
+}
+
+// forget drops the levels kept for the leaves of the last column (and the
+// column), once they are written.
+func (b *levelBuilder) forget() {
+	b.prefix, b.prefixCol, b.col = b.prefix[:0], nil, nil
 }
 
 // nullState is how a step's array decides whether a slot is NULL.
@@ -214,6 +228,7 @@ func (l *leafLevels) nullsAtLevels() bool {
 // build computes the levels of the leaf at path in col, a top-level array.
 func (b *levelBuilder) build(col arrow.Array, path []pathStep, mem memory.Allocator) (leafLevels, error) {
 	n := col.Len()
+	b.col = col
 	b.steps = path
 	b.state = b.state[:0]
 	b.offs = b.offs[:0]
@@ -278,8 +293,7 @@ func (b *levelBuilder) build(col arrow.Array, path []pathStep, mem memory.Alloca
 	b.rep = b.rep[:0]
 	b.visited = b.visited[:0]
 	if maxRep == 0 {
-		b.def = b.structLevels(n)
-		res.def = b.def
+		res.def = b.structLevels(n)
 		res.values = array.NewSlice(leaf, 0, int64(leaf.Len()))
 		return res, nil
 	}
@@ -307,110 +321,154 @@ func (b *levelBuilder) build(col arrow.Array, path []pathStep, mem memory.Alloca
 }
 
 // structLevels returns the definition levels of n rows of a path without
-// lists: per row, the nullable steps present above the first NULL.
+// lists: per row, the nullable steps present above the first NULL (a NULL
+// of a required leaf one level down, as pqarrow writes it).
 //
-// The steps that cannot be NULL before the first one that can add the same
-// to every row, so they are counted once; only the steps from there on are
-// looked at per row (in CloudTrail, most leaves are under structs that are
-// never NULL, and a leaf without NULLs needs no per-row work at all).
+// The levels are built a step at a time over all rows, a row going one
+// level up where it is still at the step's level and the step has its
+// slot. The leaves of a struct share the levels of the steps above them,
+// and are written one after the other: the levels after each step of the
+// last path are kept (prefix) and a leaf starts from those of the steps its
+// path shares, so that a struct's levels are built once per batch, not once
+// per leaf. Steps that cannot be NULL keep every row at one level without
+// a pass over the rows (in CloudTrail, most leaves are under structs that
+// are never NULL, and a leaf without NULLs needs no per-row work at all).
+// The slice may be one of prefix's; it is valid until the next call.
 func (b *levelBuilder) structLevels(n int) []int16 {
-	def := b.def
+	leafStep := len(b.steps) - 1
+	// The levels after a step depend on the steps above it and on its
+	// array's NULLs, not on the child it goes on to.
+	k0 := 0
+	if b.prefixCol == b.col {
+		for k0 < leafStep && k0 < len(b.prefix) {
+			ps, s := b.prefix[k0].step, b.steps[k0]
+			if ps.kind != s.kind || ps.nullable != s.nullable {
+				break
+			}
+			b.prefix[k0].step = s
+			k0++
+			if ps.child != s.child {
+				break
+			}
+		}
+	}
+	b.prefixCol = b.col
+	b.prefix = b.prefix[:k0]
+	cur := prefixLevels{}
+	if k0 > 0 {
+		cur = b.prefix[k0-1]
+	}
+	for k := k0; k <= leafStep; k++ {
+		var buf *[]int16
+		if k < leafStep {
+			if cap(b.prefix) > k {
+				b.prefix = b.prefix[:k+1]
+			} else {
+				b.prefix = append(b.prefix, prefixLevels{})
+			}
+			buf = &b.prefix[k].buf
+		} else {
+			buf = &b.leafDef
+		}
+		cur = cur.next(b.steps[k], &b.state[k], n, buf)
+		if k < leafStep {
+			owned := b.prefix[k].buf
+			b.prefix[k] = cur
+			b.prefix[k].buf = owned
+		}
+	}
+	if cur.def != nil {
+		return cur.def
+	}
+	def := b.leafDef
 	if cap(def) < n {
 		def = make([]int16, n)
 	}
 	def = def[:n]
-	var base int16
-	first := len(b.steps)
-	for k := range b.steps {
-		if b.state[k].mode != 0 {
-			first = k
-			break
-		}
-		if b.steps[k].nullable {
-			base++
-		}
-	}
-	if first == len(b.steps) {
-		for r := range def {
-			def[r] = base
-		}
-		return def
-	}
-	// The per-row steps: nullable ones, and a required leaf that has NULLs
-	// (written one level down, as pqarrow does).
-	rest := b.rest[:0]
-	for k := first; k < len(b.steps); k++ {
-		s := &b.steps[k]
-		if s.nullable || (s.kind == stepLeaf && b.state[k].mode != 0) {
-			rest = append(rest, rowStep{state: &b.state[k], nullable: s.nullable})
-		}
-	}
-	b.rest = rest
-	// Nullable steps only (the common shape): a step at a time over all
-	// rows, a row going one level up where it is still at the step's level
-	// and the step has its slot.
-	if allNullable(rest) {
-		for r := range def {
-			def[r] = base
-		}
-		for i, st := range rest {
-			at := base + int16(i)
-			switch st.state.mode {
-			case 0:
-				for r := range def {
-					if def[r] == at {
-						def[r] = at + 1
-					}
-				}
-			case 1:
-				bits, o := st.state.bits, st.state.off
-				for r := range def {
-					if def[r] == at {
-						def[r] = at + int16(bits[(o+r)>>3]>>((o+r)&7)&1)
-					}
-				}
-			case 2:
-				return def // every row stops here
-			}
-		}
-		return def
-	}
 	for r := range def {
-		d := base
-		for i := range rest {
-			s := &rest[i]
-			if !s.nullable {
-				if s.state.null(r) {
-					d--
-				}
-				continue
-			}
-			if s.state.null(r) {
-				break
-			}
-			d++
-		}
-		def[r] = d
+		def[r] = cur.level
 	}
+	b.leafDef = def
 	return def
 }
 
-// allNullable reports whether steps are all nullable (no required leaf
-// with NULLs).
-func allNullable(steps []rowStep) bool {
-	for _, s := range steps {
-		if !s.nullable {
-			return false
-		}
-	}
-	return true
+// prefixLevels are the definition levels of a batch's rows after a step
+// of a path without lists.
+type prefixLevels struct {
+	step pathStep
+	def  []int16 // per row, or nil: every row at level
+	// level is the level of every row when def is nil; at, the level of
+	// the rows present through the step; stopped, that no row is (a step
+	// all NULL), so that the steps below change nothing.
+	level, at int16
+	stopped   bool
+	buf       []int16 // the levels' storage, owned by prefix's entry
 }
 
-// rowStep is a step of a path without lists that structLevels looks at
-// per row.
-type rowStep struct {
-	state    *nullState
-	nullable bool
+// next returns the levels after step s, whose array decides NULLs by st,
+// computing per-row levels in *buf when they differ from p's.
+func (p prefixLevels) next(s pathStep, st *nullState, n int, buf *[]int16) prefixLevels {
+	out := p
+	out.step, out.buf = s, nil
+	if p.stopped {
+		return out
+	}
+	if !s.nullable && (s.kind != stepLeaf || st.mode == 0) {
+		return out // a required struct, or a required leaf without NULLs
+	}
+	if s.nullable && st.mode == 2 {
+		out.stopped = true // every row present so far stops here
+		return out
+	}
+	if s.nullable && st.mode == 0 {
+		out.at = p.at + 1
+		if p.def == nil {
+			out.level = p.level + 1 // every row is at p.at
+			return out
+		}
+	}
+	// Per row: a pass from p's levels into buf.
+	def := *buf
+	if cap(def) < n {
+		def = make([]int16, n)
+	}
+	def = def[:n]
+	*buf = def
+	prev := p.def
+	if prev == nil {
+		for r := range def {
+			def[r] = p.level
+		}
+		prev = def
+	}
+	at := p.at
+	switch {
+	case s.nullable && st.mode == 0:
+		for r, d := range prev {
+			if d == at {
+				d++
+			}
+			def[r] = d
+		}
+	case s.nullable: // bitmap
+		out.at = at + 1
+		bits, o := st.bits, st.off
+		for r, d := range prev {
+			if d == at {
+				d += int16(bits[(o+r)>>3] >> ((o + r) & 7) & 1)
+			}
+			def[r] = d
+		}
+	default: // a required leaf with NULLs: a NULL one level down
+		for r, d := range prev {
+			if d == at && st.null(r) {
+				d--
+			}
+			def[r] = d
+		}
+	}
+	out.def = def
+	return out
 }
 
 // emit appends the levels of slot of step k's array, reached with

@@ -516,3 +516,106 @@ func footerStatistics(t *testing.T, path string) []string {
 	}
 	return out
 }
+
+// The leaves of a struct start from the levels of the steps their paths
+// share (levelBuilder.structLevels): sibling leaves, cousins under sibling
+// structs (the same child index under different parents), a required leaf
+// with NULLs after nullable ones, structs all NULL and NULL-free, in
+// batches of each shape in turn, are written to the bytes pqarrow writes.
+func TestStructLevelsSharePrefixes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	str := arrow.BinaryTypes.String
+	s1 := arrow.StructOf(
+		arrow.Field{Name: "x", Type: str, Nullable: true},
+		arrow.Field{Name: "y", Type: str, Nullable: true},
+		arrow.Field{Name: "z", Type: arrow.PrimitiveTypes.Int32},
+	)
+	p := arrow.StructOf(
+		arrow.Field{Name: "q", Type: str, Nullable: true},
+		arrow.Field{Name: "r", Type: str},
+	)
+	s2 := arrow.StructOf(
+		arrow.Field{Name: "x", Type: str, Nullable: true},
+		arrow.Field{Name: "p", Type: p, Nullable: true},
+	)
+	u := arrow.StructOf(
+		arrow.Field{Name: "a", Type: str, Nullable: true},
+		arrow.Field{Name: "s1", Type: s1, Nullable: true},
+		arrow.Field{Name: "s3", Type: s1, Nullable: true}, // s1's shape, its own NULLs
+		arrow.Field{Name: "s2", Type: s2},
+	)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "u", Type: u, Nullable: true}, {Name: "v", Type: u, Nullable: true}}, nil)
+	require.True(t, writable(sc))
+	rng := rand.New(rand.NewPCG(21, 22))
+	var batches []arrow.RecordBatch
+	for variant := range 8 {
+		// 0, 4: NULLs anywhere; 1, 5: none; 2: s1 always NULL; 3: u always NULL.
+		null := func(pr float64, always bool) bool {
+			switch variant % 4 {
+			case 1:
+				return false
+			case 2, 3:
+				if always {
+					return true
+				}
+			}
+			return rng.Float64() < pr
+		}
+		b := array.NewRecordBuilder(mem, sc)
+		for range 300 + 50*variant {
+			for c := range 2 {
+				ub := b.Field(c).(*array.StructBuilder)
+				if null(0.15, variant%4 == 3) {
+					ub.AppendNull()
+					continue
+				}
+				ub.Append(true)
+				appendStr := func(sb *array.StringBuilder, pr float64) {
+					if null(pr, false) {
+						sb.AppendNull()
+					} else {
+						sb.Append(fmt.Sprintf("w%d", rng.IntN(30)))
+					}
+				}
+				appendStr(ub.FieldBuilder(0).(*array.StringBuilder), 0.2)
+				b1 := ub.FieldBuilder(1).(*array.StructBuilder)
+				if null(0.25, variant%4 == 2) {
+					b1.AppendNull() // NULLs in the children, z's too
+				} else {
+					b1.Append(true)
+					appendStr(b1.FieldBuilder(0).(*array.StringBuilder), 0.3)
+					appendStr(b1.FieldBuilder(1).(*array.StringBuilder), 0.1)
+					b1.FieldBuilder(2).(*array.Int32Builder).Append(int32(rng.IntN(7)))
+				}
+				b3 := ub.FieldBuilder(2).(*array.StructBuilder)
+				if null(0.5, false) {
+					b3.AppendNull()
+				} else {
+					b3.Append(true)
+					appendStr(b3.FieldBuilder(0).(*array.StringBuilder), 0.5)
+					appendStr(b3.FieldBuilder(1).(*array.StringBuilder), 0.05)
+					b3.FieldBuilder(2).(*array.Int32Builder).Append(int32(rng.IntN(7)))
+				}
+				b2 := ub.FieldBuilder(3).(*array.StructBuilder)
+				b2.Append(true)
+				appendStr(b2.FieldBuilder(0).(*array.StringBuilder), 0.3)
+				pb := b2.FieldBuilder(1).(*array.StructBuilder)
+				if null(0.3, false) {
+					pb.AppendNull()
+				} else {
+					pb.Append(true)
+					appendStr(pb.FieldBuilder(0).(*array.StringBuilder), 0.3)
+					pb.FieldBuilder(1).(*array.StringBuilder).Append(fmt.Sprintf("r%d", rng.IntN(5)))
+				}
+			}
+		}
+		batches = append(batches, b.NewRecordBatch())
+		b.Release()
+	}
+	defer releaseAll(batches)
+	for _, o := range []Options{{Mem: mem}, {Mem: mem, DataPageBytes: 8 << 10}} {
+		ours, theirs := writeBothWays(t, mem, sc, o, batches)
+		requireSameFile(t, ours, theirs)
+	}
+}
