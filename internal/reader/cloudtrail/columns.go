@@ -625,7 +625,7 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 	}
 	var validity *memory.Buffer
 	if n.valid.nulls > 0 {
-		validity = copyBuffer(mem, n.valid.bits)
+		validity = reader.CopyBuffer(mem, n.valid.bits)
 	}
 	var buffers []*memory.Buffer
 	var children []arrow.ArrayData
@@ -636,7 +636,7 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 			children = append(children, c.arrayData(mem))
 		}
 	default: // LIST, MAP
-		buffers = []*memory.Buffer{validity, copyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
+		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
 		children = []arrow.ArrayData{n.children[0].arrayData(mem)}
 	}
 	data := array.NewData(n.typ, n.valid.n, buffers, children, n.valid.nulls, 0)
@@ -655,25 +655,16 @@ func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 // array's offsets and bitmap (see nullOffset).
 func (n *node) stringData(mem memory.Allocator) arrow.ArrayData {
 	rows := len(n.offsets) - 1
+	offsets := memory.NewResizableBuffer(mem)
+	offsets.Resize(4 * len(n.offsets))
 	n.valid.bits = slices.Grow(n.valid.bits[:0], (rows+7)/8)[:(rows+7)/8]
 	nulls := n.valid.nulls
-	var offsets *memory.Buffer
-	if goAllocator(mem) {
-		// Split in place in a copy, which append makes without zeroing
-		// it first (see copyBuffer).
-		dst := append([]int32(nil), n.offsets...)
-		splitOffsets(dst, dst, n.valid.bits, nulls)
-		offsets = memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(dst))
-	} else {
-		offsets = memory.NewResizableBuffer(mem)
-		offsets.Resize(4 * len(n.offsets))
-		splitOffsets(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), n.offsets, n.valid.bits, nulls)
-	}
+	splitOffsets(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), n.offsets, n.valid.bits, nulls)
 	var validity *memory.Buffer
 	if nulls > 0 {
-		validity = copyBuffer(mem, n.valid.bits)
+		validity = reader.CopyBuffer(mem, n.valid.bits)
 	}
-	buffers := []*memory.Buffer{validity, offsets, copyBuffer(mem, n.data)}
+	buffers := []*memory.Buffer{validity, offsets, reader.CopyBuffer(mem, n.data)}
 	data := array.NewData(n.typ, rows, buffers, nil, nulls, 0)
 	for _, b := range buffers {
 		if b != nil {
@@ -683,28 +674,8 @@ func (n *node) stringData(mem memory.Allocator) arrow.ArrayData {
 	return data
 }
 
-// goAllocator reports whether mem is Go's allocator (the pipeline's, and
-// the default), whose buffers are Go memory that the garbage collector
-// frees: Free does nothing.
-func goAllocator(mem memory.Allocator) bool {
-	_, ok := mem.(*memory.GoAllocator)
-	return ok
-}
-
-// copyBuffer is reader.CopyBuffer. With Go's allocator, whose Allocate is a
-// make that zeroes every byte before the copy overwrites it, the copy is
-// made by append instead, which does not zero what it copies, and wrapped:
-// the same Go memory, freed the same way, without the clearing (a tenth of
-// the reader's time went to clearing the batches' fresh buffers).
-func copyBuffer(mem memory.Allocator, b []byte) *memory.Buffer {
-	if len(b) == 0 || !goAllocator(mem) {
-		return reader.CopyBuffer(mem, b)
-	}
-	return memory.NewBufferBytes(append([]byte(nil), b...))
-}
-
 // splitOffsets writes the offsets of src, whose NULL rows have nullOffset
-// set, to dst (as long; it may be src itself) without the bit, and the rows' validity to valid, a
+// set, to dst (as long) without the bit, and the rows' validity to valid, a
 // bit per row after the first offset (left as it is when there are no
 // NULLs: the array then has no bitmap). nulls is the number of NULL rows: a
 // column without any, or NULL in every row, takes a shortcut.
@@ -728,11 +699,10 @@ func splitOffsets(dst, src []int32, valid []byte, nulls int) {
 	k := 0
 	for ; len(src) >= 8; k++ {
 		s, d := (*[8]int32)(src), (*[8]int32)(dst)
-		// The bits are read before the offsets are written: dst may be src.
-		null := uint32(s[0])>>31 | uint32(s[1])>>31<<1 | uint32(s[2])>>31<<2 | uint32(s[3])>>31<<3 |
-			uint32(s[4])>>31<<4 | uint32(s[5])>>31<<5 | uint32(s[6])>>31<<6 | uint32(s[7])>>31<<7
 		d[0], d[1], d[2], d[3] = s[0]&^nullOffset, s[1]&^nullOffset, s[2]&^nullOffset, s[3]&^nullOffset
 		d[4], d[5], d[6], d[7] = s[4]&^nullOffset, s[5]&^nullOffset, s[6]&^nullOffset, s[7]&^nullOffset
+		null := uint32(s[0])>>31 | uint32(s[1])>>31<<1 | uint32(s[2])>>31<<2 | uint32(s[3])>>31<<3 |
+			uint32(s[4])>>31<<4 | uint32(s[5])>>31<<5 | uint32(s[6])>>31<<6 | uint32(s[7])>>31<<7
 		valid[k] = ^byte(null)
 		src, dst = src[8:], dst[8:]
 	}
