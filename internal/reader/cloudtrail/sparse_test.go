@@ -61,7 +61,7 @@ func sparseEvent(i int) (string, map[string]any) {
 // start and end, top-level, in structs (also a struct that is NULL or is
 // not an object), in the resources list and the maps, each cell is what the
 // record says, the numbers still match the values, and the batches are the
-// same with Go's allocator (copied without zeroing) as with another.
+// same with the default allocator as with a checked one.
 func TestSparseMembers(t *testing.T) {
 	const rows = 200
 	var lines []string
@@ -115,6 +115,6 @@ func TestSparseMembers(t *testing.T) {
 		}
 		require.NoError(t, rd.Err())
 		rd.Release()
-		require.Equal(t, res.rows, got, "chunk %d: Go's allocator", chunk)
+		require.Equal(t, res.rows, got, "chunk %d: the default allocator", chunk)
 	}
 }
