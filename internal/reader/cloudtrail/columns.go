@@ -61,9 +61,6 @@ type node struct {
 	offsets  []int32 // string: byte offsets; list and map: element offsets
 	data     []byte  // string bytes
 	children []*node
-	// skip is the number of nodes after this one in pre-order that belong
-	// to it (a struct's descendants): skipped when the struct is NULL.
-	skip int
 	// dict numbers the values of a top-level string column whose values
 	// repeat (nil for the others), for the whole object, and idx holds
 	// the numbers of the batch's rows while numbering is on (see
