@@ -74,10 +74,7 @@ type node struct {
 	lastLen   int
 	lastNum   int32
 	lastWords [3]uint64
-	// known holds values of at most wordsBytes bytes numbered lately, by
-	// knownSlot, for numberWords (nil until the first).
-	known *[knownSlots]knownValue
-	leaf  int // the Parquet column of a string node (the first leaf of others)
+	leaf      int // the Parquet column of a string node (the first leaf of others)
 }
 
 // opKind says how a node takes a row.
@@ -155,52 +152,14 @@ func valueWords(b []byte) [3]uint64 {
 
 // numberWords is number for a value b of at most wordsBytes bytes, given
 // as words w, zeros past its length, that is not the last numbered one.
-// The values numbered lately are kept as words in known, whose compare,
-// unlike the dictionary's cache, needs no call and no second cache line.
 func (n *node) numberWords(b []byte, w [3]uint64) {
-	if n.known == nil {
-		n.known = new([knownSlots]knownValue)
-	}
-	kv := &n.known[knownSlot(w, len(b))]
-	k := kv.num
-	if kv.len != int32(len(b))+1 || kv.words != w {
-		var ok bool
-		if k, ok = n.dict.Number(b); !ok {
-			n.numbering, n.idx = false, n.idx[:0]
-			return
-		}
-		*kv = knownValue{words: w, len: int32(len(b)) + 1, num: k}
+	k, ok := n.dict.Number(b)
+	if !ok {
+		n.numbering, n.idx = false, n.idx[:0]
+		return
 	}
 	n.idx = append(n.idx, k)
 	n.lastLen, n.lastNum, n.lastWords = len(b), k, w
-}
-
-// knownValue is a value of at most wordsBytes bytes and its number in the
-// node's dictionary.
-type knownValue struct {
-	words [3]uint64 // the value's bytes, zeros past its length
-	len   int32     // the value's length plus one; 0: an empty slot
-	num   int32
-}
-
-const (
-	knownBits  = 6
-	knownSlots = 1 << knownBits
-)
-
-// knownSlot picks the slot of the value of n bytes held in w.
-func knownSlot(w [3]uint64, n int) int {
-	h := (w[0] ^ w[1]*0x9e3779b97f4a7c15 ^ w[2]*0xc2b2ae3d27d4eb4f ^ uint64(n)) * 0xff51afd7ed558ccd
-	return int(h >> (64 - knownBits))
-}
-
-// resetDict empties the node's dictionary for another object, and with it
-// the values known to it.
-func (n *node) resetDict() {
-	n.dict.Reset()
-	if n.known != nil {
-		clear(n.known[:])
-	}
 }
 
 // addNullString appends a NULL to a string node.
@@ -368,12 +327,12 @@ func (c *columns) reset() {
 	c.rows = 0
 	for _, n := range c.top {
 		if n.dict != nil {
-			n.resetDict()
+			n.dict.Reset()
 		}
 		n.reset()
 	}
 	for _, n := range c.numbered {
-		n.resetDict()
+		n.dict.Reset()
 		n.reset()
 	}
 }

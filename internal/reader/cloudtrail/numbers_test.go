@@ -175,27 +175,3 @@ func TestValueNumbersPerObject(t *testing.T) {
 		mem.AssertSize(t, 0)
 	}
 }
-
-// Short values are numbered through a small table of words (node.known):
-// values that share its slot, alternating so that none repeats the last,
-// keep their own numbers.
-func TestValueNumbersKnownSlots(t *testing.T) {
-	slot := func(v string) int { return knownSlot(valueWords([]byte(v)), len(v)) }
-	var same []string
-	for i := 0; len(same) < 3; i++ {
-		if v := fmt.Sprintf("Action%d", i); slot(v) == slot("Action0") {
-			same = append(same, v)
-		}
-	}
-	var b strings.Builder
-	for i := range 30 {
-		fmt.Fprintf(&b, `{"eventVersion":"1.08","eventName":%q}`+"\n", same[i%3])
-	}
-	sc := schema.CloudTrailSchema()
-	name := sc.FieldIndices("eventname")[0]
-	eachBatch(t, b.String(), 1000, func(rec arrow.RecordBatch) {
-		nums, bound := rec.(interface{ ValueNumbers(int) ([]int32, int) }).ValueNumbers(name)
-		parquettest.RequireNumbersMatchValues(t, "eventname", rec.Column(name).(*array.String), nums, bound)
-		require.Equal(t, 3, bound)
-	})
-}
