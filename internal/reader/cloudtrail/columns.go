@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -38,6 +39,16 @@ func (b *bitmap) add(ok bool) {
 	b.n++
 }
 
+// addNulls adds k unset bits: the bits past n are unset already (add sets
+// only those of valid cells), so only bytes are added.
+func (b *bitmap) addNulls(k int) {
+	b.n += k
+	b.nulls += k
+	for len(b.bits) < (b.n+7)/8 {
+		b.bits = append(b.bits, 0)
+	}
+}
+
 func (b *bitmap) reset() { b.bits, b.n, b.nulls = b.bits[:0], 0, 0 }
 
 // node is one array of the batch: a string column, a struct, the resources
@@ -50,9 +61,6 @@ type node struct {
 	offsets  []int32 // string: byte offsets; list and map: element offsets
 	data     []byte  // string bytes
 	children []*node
-	// skip is the number of nodes after this one in pre-order that belong
-	// to it (a struct's descendants): skipped when the struct is NULL.
-	skip int
 	// dict numbers the values of a top-level string column whose values
 	// repeat (nil for the others), for the whole object, and idx holds
 	// the numbers of the batch's rows while numbering is on (see
@@ -186,16 +194,46 @@ func (n *node) number(b []byte) {
 	}
 }
 
-// addNull appends a NULL to a node whose parent struct is NULL.
-func (n *node) addNull() {
+// appendRepeat appends k copies of v to s.
+func appendRepeat(s []int32, v int32, k int) []int32 {
+	s = slices.Grow(s, k)
+	tail := s[len(s) : len(s)+k]
+	for i := range tail {
+		tail[i] = v
+	}
+	return s[:len(s)+k]
+}
+
+// rowsHeld is the number of rows a node that takes rows holds.
+func (n *node) rowsHeld() int {
+	if n.kind == opString || n.kind == opUnmapped {
+		return len(n.offsets) - 1
+	}
+	return n.valid.n
+}
+
+// fillTo appends NULLs to a node that takes rows until it holds rows of
+// them. appendRow only appends what a record has, so a node holds fewer
+// rows than the batch where the records since its last value lacked it
+// (or its struct); those rows are NULL, filled in here, before its next
+// value and when the batch is made.
+func (n *node) fillTo(rows int) {
+	gap := rows - n.rowsHeld()
+	if gap <= 0 {
+		return
+	}
 	switch n.kind {
 	case opString, opUnmapped:
-		n.addNullString()
+		n.offsets = appendRepeat(n.offsets, int32(len(n.data))|nullOffset, gap)
+		n.valid.nulls += gap
+		if n.numbering {
+			n.idx = append(n.idx, make([]int32, gap)...)
+		}
 	case opResources, opMap:
-		n.valid.add(false)
-		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1])
+		n.valid.addNulls(gap)
+		n.offsets = appendRepeat(n.offsets, n.offsets[len(n.offsets)-1], gap)
 	default:
-		n.valid.add(false)
+		n.valid.addNulls(gap)
 	}
 }
 
@@ -215,10 +253,8 @@ func (n *node) reset() {
 type columns struct {
 	top []*node // one per schema column
 	ops []*node // every node that takes rows, in pre-order
-	// flat are the top-level string columns, taken by a loop of their
-	// own, and nested the other nodes of ops (skip counts stay right: a
-	// struct's descendants are all there).
-	flat, nested []*node
+	// rows is the number of rows appended to the batch.
+	rows int
 	// leaves counts the Parquet leaf columns while the nodes are made;
 	// numbered holds the struct leaves that number their values, whose
 	// leaf is their Parquet column.
@@ -244,13 +280,6 @@ func newColumns() *columns {
 	for _, n := range c.top {
 		n.reset()
 	}
-	for _, n := range c.ops {
-		if n.kind == opString && slices.Contains(c.top, n) {
-			c.flat = append(c.flat, n)
-		} else {
-			c.nested = append(c.nested, n)
-		}
-	}
 	return c
 }
 
@@ -267,12 +296,10 @@ func (c *columns) newNode(f *field, typ arrow.DataType, path string) *node {
 		}
 	case kindStruct:
 		n.kind, n.slot = opStruct, f.child.id
-		at := len(c.ops)
 		st := typ.(*arrow.StructType)
-		for k := range f.child.fields {
+		for k := range f.child.fields { // children[k] takes field k of the level
 			n.children = append(n.children, c.newNode(&f.child.fields[k], st.Field(k).Type, path+"."+st.Field(k).Name))
 		}
-		n.skip = len(c.ops) - at
 	case kindResources:
 		n.kind = opResources
 		elemType := typ.(*arrow.ListType).Elem().(*arrow.StructType)
@@ -297,6 +324,7 @@ func (c *columns) newNode(f *field, typ arrow.DataType, path string) *node {
 
 // reset empties the columns for another object.
 func (c *columns) reset() {
+	c.rows = 0
 	for _, n := range c.top {
 		if n.dict != nil {
 			n.dict.Reset()
@@ -377,39 +405,51 @@ func (c *columns) size() int {
 }
 
 // appendRow appends the decoded record d. It cannot fail.
+//
+// It visits only the members the record has (decoder.seen), not every
+// column: a record fills a few dozen of the hundred-odd nodes, and a node
+// it lacks is left short, to be filled with NULLs in one go (fillTo).
 func (c *columns) appendRow(d *decoder, unmapped value) {
-	for _, n := range c.flat {
-		if v := &d.vals[n.slot]; v.ok {
-			n.addValue(v.b)
-			v.ok = false // see decoder.valsNull
-		} else {
-			n.addNullString()
-		}
+	row := c.rows
+	c.appendLevel(d, plan.root, c.top, row)
+	if unmapped.ok {
+		un := c.top[len(c.top)-1]
+		un.fillTo(row)
+		un.addValue(unmapped.b)
 	}
-	ops := c.nested
-	for k := 0; k < len(ops); k++ {
-		n := ops[k]
+	c.rows++
+	d.valsNull = true
+}
+
+// appendLevel appends the members of the object of level l that the record
+// has to nodes, the level's nodes (nodes[k] takes field k), at row.
+func (c *columns) appendLevel(d *decoder, l *level, nodes []*node, row int) {
+	for seen := d.seen[l.id]; seen != 0; seen &= seen - 1 {
+		n := nodes[bits.TrailingZeros64(seen)]
 		switch n.kind {
 		case opString:
 			if v := &d.vals[n.slot]; v.ok {
+				if len(n.offsets) <= row { // fillTo, without the call
+					n.fillTo(row)
+				}
 				n.addValue(v.b)
 				v.ok = false // see decoder.valsNull
-			} else {
-				n.addNullString()
 			}
 		case opStruct:
-			ok := d.present[n.slot]
-			n.valid.add(ok)
-			if !ok {
-				for _, m := range ops[k+1 : k+1+n.skip] {
-					m.addNull()
+			// NULL when the member was null or not an object.
+			if d.present[n.slot] {
+				if n.valid.n < row {
+					n.fillTo(row)
 				}
-				k += n.skip
+				n.valid.add(true)
+				c.appendLevel(d, plan.all[n.slot], n.children, row)
 			}
 		case opResources:
 			if !d.resOK {
-				n.addNull()
 				continue
+			}
+			if n.valid.n < row {
+				n.fillTo(row)
 			}
 			elem := n.children[0]
 			width := len(elem.children)
@@ -430,8 +470,10 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 		case opMap:
 			m := &d.maps[n.slot]
 			if !m.ok {
-				n.addNull()
 				continue
+			}
+			if n.valid.n < row {
+				n.fillTo(row)
 			}
 			e := n.children[0]
 			for _, kv := range m.entries {
@@ -441,17 +483,18 @@ func (c *columns) appendRow(d *decoder, unmapped value) {
 			}
 			n.valid.add(true)
 			n.offsets = append(n.offsets, int32(e.valid.n))
-		case opUnmapped:
-			n.addString(unmapped)
 		}
 	}
-	d.valsNull = true
 }
 
 // newRecordBatch turns the appended rows into a record batch allocated from
 // mem and resets the columns for the next batch. The batch is a
 // *reader.Indexed when some column's values are numbered.
 func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
+	for _, n := range c.ops {
+		n.fillTo(rows)
+	}
+	c.rows = 0
 	cols := make([]arrow.Array, len(c.top))
 	for i, n := range c.top {
 		data := n.arrayData(mem)

@@ -19,20 +19,30 @@ import "encoding/binary"
 // the mapped ones) always takes the general path.
 const maxKeyBytes = 40
 
+// keyWords is maxKeyBytes in words; shortWords of them hold most members
+// (`"recipientAccountId":` is 21 bytes) and are compared first.
+const (
+	keyWords   = maxKeyBytes / 8
+	shortWords = 3
+)
+
 // nextKey is one remembered member.
 type nextKey struct {
-	n uint8 // bytes of key in use; 0: nothing remembered
+	// words is the member as little-endian words, zero past n, and masks
+	// selects its bytes in each: all of a word before the one holding its
+	// last byte, that one's bytes up to it, none of the words after. The
+	// input matches when it equals words under masks: one comparison of
+	// all the words, without a branch per word.
+	words [keyWords]uint64
+	masks [keyWords]uint64
+	n     uint8 // bytes of the member; 0: nothing remembered
 	// f is the field the member names, nil for a member without one: the
 	// levels are fixed, so a pointer costs match no lookup.
 	f *field
-	// words is key as little-endian words, zero past n; mask selects the
-	// bytes of the word that holds the last one.
-	words [maxKeyBytes / 8]uint64
-	mask  uint64
-	key   [maxKeyBytes]byte
 }
 
-// keyWays is the number of members remembered per position.
+// keyWays is the number of members remembered per position (match
+// takes them one by one).
 const keyWays = 2
 
 // keyMemory holds the members remembered at every position of every level:
@@ -51,56 +61,51 @@ func newKeyMemory() keyMemory {
 func startPos(l *level) int    { return len(l.fields) }
 func unmappedPos(l *level) int { return len(l.fields) + 1 }
 
+// ways returns the members remembered at pos of l.
+func (m *keyMemory) ways(l *level, pos int) *[keyWays]nextKey {
+	return (*[keyWays]nextKey)(m.keys[keyWays*(l.keyBase+pos):])
+}
+
 // match reports whether b[i:] starts with a member remembered at pos of l,
 // and returns it: its field (nil for a member without one) and the offset
 // past its colon.
 func (m *keyMemory) match(l *level, pos int, b []byte, i int) (f *field, end int, ok bool) {
-	k := keyWays * (l.keyBase + pos)
-	ways := (*[keyWays]nextKey)(m.keys[k:])
-	rest := b[i:]
-	if len(rest) < maxKeyBytes {
-		// Near the end of the input: byte by byte.
-		for w := range ways {
-			nk := &ways[w]
-			if n := int(nk.n); n > 0 && len(rest) >= n && string(rest[:n]) == string(nk.key[:n]) {
-				return nk.found(i)
-			}
-		}
-		return nil, 0, false
+	ways := m.ways(l, pos)
+	var r *[maxKeyBytes]byte
+	if i+maxKeyBytes <= len(b) {
+		r = (*[maxKeyBytes]byte)(b[i:])
+	} else {
+		// Near the end of the input: compared padded with zeros, which
+		// no member ends with (its last byte is the colon), so that a
+		// member longer than what is left never matches.
+		var pad [maxKeyBytes]byte
+		copy(pad[:], b[i:])
+		r = &pad
 	}
-	rest = rest[:maxKeyBytes]
-	first := binary.LittleEndian.Uint64(rest)
-	for w := range ways {
-		nk := &ways[w]
-		if nk.n == 0 {
-			continue
-		}
-		if nk.n <= 8 {
-			if (first^nk.words[0])&nk.mask == 0 {
-				return nk.found(i)
-			}
-			continue
-		}
-		if first != nk.words[0] || !nk.restEqual(rest) {
-			continue
-		}
-		return nk.found(i)
+	w0, w1, w2 := binary.LittleEndian.Uint64(r[0:]), binary.LittleEndian.Uint64(r[8:]), binary.LittleEndian.Uint64(r[16:])
+	// The ways one after the other, not in a loop: the first nearly
+	// always matches.
+	nk := &ways[0]
+	if (w0^nk.words[0])&nk.masks[0]|(w1^nk.words[1])&nk.masks[1]|(w2^nk.words[2])&nk.masks[2] == 0 &&
+		nk.n != 0 && (nk.n <= 8*shortWords || nk.longEqual(r)) {
+		return nk.f, i + int(nk.n), true
+	}
+	nk = &ways[1]
+	if (w0^nk.words[0])&nk.masks[0]|(w1^nk.words[1])&nk.masks[1]|(w2^nk.words[2])&nk.masks[2] == 0 &&
+		nk.n != 0 && (nk.n <= 8*shortWords || nk.longEqual(r)) {
+		return nk.f, i + int(nk.n), true
 	}
 	return nil, 0, false
 }
 
-func (nk *nextKey) found(i int) (*field, int, bool) { return nk.f, i + int(nk.n), true }
-
-// restEqual reports whether the words after the first of rest (maxKeyBytes
-// long) hold the remembered key.
-func (nk *nextKey) restEqual(rest []byte) bool {
-	last := (int(nk.n) - 1) / 8
-	for k := 1; k < last; k++ {
-		if binary.LittleEndian.Uint64(rest[8*k:]) != nk.words[k] {
-			return false
-		}
+// longEqual reports whether the words of r after the first shortWords hold
+// the rest of the remembered member.
+func (nk *nextKey) longEqual(r *[maxKeyBytes]byte) bool {
+	var diff uint64
+	for k := shortWords; k < keyWords; k++ {
+		diff |= (binary.LittleEndian.Uint64(r[8*k:]) ^ nk.words[k]) & nk.masks[k]
 	}
-	return (binary.LittleEndian.Uint64(rest[8*last:])^nk.words[last])&nk.mask == 0
+	return diff == 0
 }
 
 // remember records that the member b[ks:ke] (quoted name, then the colon
@@ -110,16 +115,22 @@ func (m *keyMemory) remember(l *level, pos int, b []byte, ks, ke int, f *field) 
 	if ke-ks > maxKeyBytes {
 		return
 	}
-	k := keyWays * (l.keyBase + pos)
-	ways := m.keys[k : k+keyWays]
+	ways := m.ways(l, pos)
 	copy(ways[1:], ways[:keyWays-1])
 	nk := &ways[0]
-	nk.key = [maxKeyBytes]byte{}
-	n := copy(nk.key[:], b[ks:ke])
+	var key [maxKeyBytes]byte
+	n := copy(key[:], b[ks:ke])
 	nk.n = uint8(n)
 	for w := range nk.words {
-		nk.words[w] = binary.LittleEndian.Uint64(nk.key[8*w:])
+		nk.words[w] = binary.LittleEndian.Uint64(key[8*w:])
+		switch bytes := n - 8*w; {
+		case bytes >= 8:
+			nk.masks[w] = ^uint64(0)
+		case bytes > 0:
+			nk.masks[w] = ^uint64(0) >> (64 - 8*bytes)
+		default:
+			nk.masks[w] = 0
+		}
 	}
-	nk.mask = ^uint64(0) >> (64 - 8*((n-1)%8+1))
 	nk.f = f
 }

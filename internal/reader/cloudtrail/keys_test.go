@@ -204,3 +204,36 @@ func TestMayBeDigestKey(t *testing.T) {
 	}
 	require.False(t, mayBeDigestKey([]byte("managementEvent")))
 }
+
+// match compares the first shortWords words of a member without a branch
+// and the rest only for a longer member: a member that differs from the
+// remembered one in any byte, in the first words or past them, or that the
+// input cuts short, does not match; one that the input ends right after
+// does.
+func TestKeyMemoryComparesEveryByte(t *testing.T) {
+	l := plan.root
+	pos := startPos(l)
+	for _, name := range []string{"eventName", "sessionCredentialFromConsole", "aNameOfThirtyFiveBytesAllInAllXyz"} {
+		key := `"` + name + `":`
+		require.LessOrEqual(t, len(key), maxKeyBytes)
+		var m keyMemory = newKeyMemory()
+		m.remember(l, pos, []byte(key), 0, len(key), l.find([]byte(strings.ToLower(name))))
+		for _, tail := range []string{"", `"x"`, `"x"` + strings.Repeat(" ", maxKeyBytes)} {
+			in := []byte(key + tail)
+			_, end, ok := m.match(l, pos, in, 0)
+			require.True(t, ok, "%q", in)
+			require.Equal(t, len(key), end)
+			require.False(t, m.matches(l, pos, in[:len(key)-1]), "%q cut short", key)
+			for k := range len(key) {
+				other := bytes.Clone(in)
+				other[k] ^= 0x01
+				require.False(t, m.matches(l, pos, other), "%q with byte %d changed", other, k)
+			}
+		}
+	}
+}
+
+func (m *keyMemory) matches(l *level, pos int, b []byte) bool {
+	_, _, ok := m.match(l, pos, b, 0)
+	return ok
+}

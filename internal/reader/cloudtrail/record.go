@@ -64,10 +64,15 @@ type decoder struct {
 	vals []value // plan.nSlots
 	// valsNull reports that every slot of vals is NULL already: appendRow
 	// marks each slot it reads NULL again, and it reads every slot a
-	// decode can set (a struct's only when it was there), so that reset
-	// need not mark them all after a record that became a row.
+	// decode that succeeds can set (those of the members in seen, a
+	// struct's only when it was there), so that reset need not mark them
+	// all after a record that became a row.
 	valsNull bool
-	present  []bool  // per level id: the object was there
+	present  []bool // per level id: the object was there
+	// seen holds, per level id, a bit per field (field.bit) of the
+	// members the level's object had, once it is decoded (appendRow
+	// visits those); a resources element's is not used.
+	seen     []uint64
 	resOK    bool    // resources was an array
 	resN     int     // resources elements
 	resVals  []value // resN * plan.resources.slots
@@ -99,6 +104,7 @@ func newDecoder(maxDepth int) *decoder {
 		keys:     newKeyMemory(),
 		vals:     make([]value, plan.nSlots),
 		present:  make([]bool, len(plan.all)),
+		seen:     make([]uint64, len(plan.all)),
 		maps:     make([]mapValue, plan.nMaps),
 	}
 }
@@ -123,6 +129,7 @@ func (d *decoder) reset(b []byte) {
 	}
 	d.valsNull = false
 	clear(d.present)
+	clear(d.seen)
 	d.resOK, d.resN = false, 0
 	d.resVals = d.resVals[:0]
 	d.resValid = d.resValid[:0]
@@ -289,6 +296,7 @@ func (d *decoder) parseObject(l *level, vals []value, i, depth int) (int, error)
 			if l == plan.root && seen != 0 {
 				d.hasEvent = true // a member mapped to a column
 			}
+			d.seen[l.id] = seen
 			return i + 1, nil
 		default:
 			return i, syntaxErr(i, "invalid character %q after an object member", b[i])

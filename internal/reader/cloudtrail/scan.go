@@ -79,8 +79,15 @@ func specialBytes(v, high uint64) uint64 {
 	backslash := v ^ (swarOnes * '\\')
 	zeroQuote := (quote - swarOnes) &^ quote
 	zeroBackslash := (backslash - swarOnes) &^ backslash
-	control := (v - swarOnes*0x20) &^ v
-	return (zeroQuote | zeroBackslash | control | v&high) & swarHigh
+	// below has the high bit of a byte < 0x20 set, and of a byte >= 0xa0.
+	below := v - swarOnes*0x20
+	if high != 0 {
+		// Every byte >= 0x80 is special too: v's high bits flag them
+		// (those below flags among them included), one OR where the
+		// general form takes three operations.
+		return (zeroQuote | zeroBackslash | below | v) & swarHigh
+	}
+	return (zeroQuote | zeroBackslash | below&^v) & swarHigh
 }
 
 // hasSpecialByte reports whether one of the eight bytes in v is not plain in
