@@ -38,9 +38,10 @@ type batch struct {
 	known []*knownValues
 	// int32s, int64s and texts list the columns of each kind.
 	int32s, int64s, texts []int
-	// ints are the buffers of the layout's integer columns, in the order
-	// of layout.ints, for parseRow to store a row's values in.
-	ints []intSlot
+	// ints32 and ints64 are the integer columns of each width, in column
+	// order, with their buffers, for parseRow to store a row's values in.
+	ints32 []intBuffer[int32]
+	ints64 []intBuffer[int64]
 	// sized: the string buffers were sized, from the previous batch or
 	// the first rows (sizeFromRows).
 	sized bool
@@ -159,27 +160,19 @@ func (b *batch) reset(l *layout, n int) {
 		}
 		b.columns[i] = cd
 	}
-	b.ints = b.ints[:0]
-	for _, c := range l.ints {
-		cd := &b.columns[c.col]
-		b.ints = append(b.ints, intSlot{i32: cd.i32, i64: cd.i64})
+	b.ints32, b.ints64 = b.ints32[:0], b.ints64[:0]
+	for _, i := range b.int32s {
+		b.ints32 = append(b.ints32, intBuffer[int32]{col: i, values: b.columns[i].i32})
+	}
+	for _, i := range b.int64s {
+		b.ints64 = append(b.ints64, intBuffer[int64]{col: i, values: b.columns[i].i64})
 	}
 }
 
-// intSlot is the buffer of an integer column: i32 for an int32 column,
-// else i64.
-type intSlot struct {
-	i32 []int32
-	i64 []int64
-}
-
-// store sets row r's value, which fits the column.
-func (s *intSlot) store(r int, v int64) {
-	if s.i32 != nil {
-		s.i32[r] = int32(v)
-	} else {
-		s.i64[r] = v
-	}
+// intBuffer is an integer column of the batch: its index and its values.
+type intBuffer[T int32 | int64] struct {
+	col    int
+	values []T
 }
 
 // sizeRows is how many rows an empty batch that had no previous batch to
@@ -275,7 +268,7 @@ func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool)
 }
 
 // appendParsed stores one row whose integer values are in their slots
-// already (batch.ints), nullInts being the integer columns that are NULL:
+// already (batch.ints32, batch.ints64), nullInts being the integer columns that are NULL:
 // the Reader's appendRow, without a pass over the integers. The string
 // fields are as for appendRow.
 func (b *batch) appendParsed(line []byte, ends []int32, nullInts []int) {

@@ -95,15 +95,7 @@ type layout struct {
 	header  []byte // the header line as it appears, to recognise repeats
 	columns []column
 	schema  *arrow.Schema
-	// ints lists the integer columns, in column order, for parseRow's
-	// loop over them.
-	ints []intColumn
-}
-
-// intColumn is an integer column: its index, and whether it is 32 bits.
-type intColumn struct {
-	col    int
-	narrow bool
+	ints    int // how many integer columns there are
 }
 
 type columnKind uint8
@@ -223,10 +215,10 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 		switch f.Type.ID() {
 		case arrow.INT32:
 			l.columns[i] = column{name: f.Name, kind: kindInt32}
-			l.ints = append(l.ints, intColumn{col: i, narrow: true})
+			l.ints++
 		case arrow.INT64:
 			l.columns[i] = column{name: f.Name, kind: kindInt64}
-			l.ints = append(l.ints, intColumn{col: i})
+			l.ints++
 		default:
 			l.columns[i] = column{name: f.Name, kind: kindString}
 		}
@@ -243,7 +235,7 @@ func (rd *Reader) setLayout(l *layout) {
 	rd.bounds = make([]int32, n+1)
 	rd.bounds[0] = -1
 	rd.ends = rd.bounds[1:]
-	rd.nullInts = make([]int, 0, len(l.ints))
+	rd.nullInts = make([]int, 0, l.ints)
 }
 
 // UnknownFields returns the header fields that are not documented flow-log
@@ -426,7 +418,7 @@ func unwrapMessage(line []byte) ([]byte, bool) {
 }
 
 // parseRow splits a data line and parses its numeric fields into the
-// current batch's slots of the next row (batch.ints), which becomes a row
+// current batch's slots of the next row (parseInts), which becomes a row
 // only when appendRow counts it: a rejected line's values are overwritten
 // by the next. NULL integer fields are listed in rd.nullInts. rd.ends
 // (rd.bounds) gets the end of every field. It returns a reason when the line
@@ -449,55 +441,79 @@ func (rd *Reader) parseRow(line []byte) (reason string, ascii bool) {
 	}
 	ends[len(cols)-1] = int32(len(line))
 	// A string field "-" is NULL: appendRow sees it.
-	bad := -1 // the first integer column whose field is not one
-	r, slots := rd.cur.rows, rd.cur.ints[:len(l.ints)]
+	r := rd.cur.rows
 	rd.nullInts = rd.nullInts[:0]
-	for k, c := range l.ints {
-		i := c.col
-		start, end := int(prev[i])+1, int(ends[i])
-		slot := &slots[k]
-		if end-start == 1 && line[start] == '-' {
-			rd.nullInts = append(rd.nullInts, i)
-			slot.store(r, 0) // a pooled buffer holds a value of its last batch
-			continue
-		}
-		// A field of 1 to 16 digits, all but a few, is read as words
-		// (wordDigits): up to 8 digits as the word at its start, whose
-		// bytes are within cap(line), past the line or not; 9 to 16 as
-		// the word at its start (the first n-8 digits) and the word that
-		// ends with it (the last 8). Their values are not negative, and
-		// below 10^8 fit an int32 column; a larger one past its range is
-		// the slow path's to reject.
-		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
-			u, ok := wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n)
-			if ok {
-				slot.store(r, int64(u))
-				continue
-			}
-		} else if uint(n-9) < 8 {
-			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
-			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
-			if u := hi*1e8 + lo; hiOK && loOK && (!c.narrow || u <= 1<<31-1) {
-				slot.store(r, int64(u))
-				continue
-			}
-		}
-		v, ok := digitsInt(line[start:end])
-		if !ok {
-			v, _, ok = scanInt(line[start:end])
-		}
-		if !ok || (c.narrow && uint64(v+1<<31) > 1<<32-1) {
-			if bad < 0 {
-				bad = i
-			}
-			continue
-		}
-		slot.store(r, v)
+	bad := parseInts(line, prev, ends, r, rd.cur.ints32, 1<<31-1, &rd.nullInts)
+	if bad64 := parseInts(line, prev, ends, r, rd.cur.ints64, 1<<63-1, &rd.nullInts); bad < 0 || uint(bad64) < uint(bad) {
+		bad = bad64 // the first bad integer column, in column order
 	}
 	if bad >= 0 {
 		return badInt(cols[bad].name, line[prev[bad]+1:ends[bad]]), ascii
 	}
 	return "", ascii
+}
+
+// parseInts stores the values of the fields of columns cols of a line into
+// their row r, fields starting after prev and ending at ends. NULL fields
+// ("-") store 0 (a pooled buffer holds a value of its last batch) and are
+// appended to nulls. It returns the first column whose field is not an
+// integer of at most max, or -1.
+//
+// A field of 1 to 16 digits, all but a few, is read as words (wordDigits):
+// up to 8 digits as the word at its start, whose bytes are within
+// cap(line), past the line or not; 9 to 16 as the word at its start (the
+// first n-8 digits) and the word that ends with it (the last 8). Their
+// values are not negative, and below 10^8 fit an int32 column; a larger one
+// past max is the slow path's (fieldInt) to reject. A "-" is no digit: it is
+// seen on the slow path too.
+func parseInts[T int32 | int64](line []byte, prev, ends []int32, r int, cols []intBuffer[T], max uint64, nulls *[]int) (bad int) {
+	bad = -1
+	for _, c := range cols {
+		i := c.col
+		start, end := int(prev[i])+1, int(ends[i])
+		if n := end - start; uint(n-1) < 8 && cap(line)-start >= 8 {
+			if u, ok := wordDigits(binary.LittleEndian.Uint64(line[start:cap(line)]), n); ok {
+				c.values[r] = T(u)
+				continue
+			}
+		} else if uint(n-9) < 8 {
+			hi, hiOK := wordDigits(binary.LittleEndian.Uint64(line[start:end]), n-8)
+			lo, loOK := wordDigits(binary.LittleEndian.Uint64(line[end-8:end]), 8)
+			if u := hi*1e8 + lo; hiOK && loOK && u <= max {
+				c.values[r] = T(u)
+				continue
+			}
+		}
+		v, null, ok := fieldInt(line[start:end], max)
+		if !ok {
+			if bad < 0 {
+				bad = i
+			}
+			continue
+		}
+		if null {
+			*nulls = append(*nulls, i)
+		}
+		c.values[r] = T(v)
+	}
+	return bad
+}
+
+// fieldInt parses an integer field the words of parseInts did not take:
+// "-" is NULL (null, with v 0); else v is the field's value if it is an
+// integer between -max-1 and max (ok).
+func fieldInt(f []byte, max uint64) (v int64, null, ok bool) {
+	if len(f) == 1 && f[0] == '-' {
+		return 0, true, true
+	}
+	v, ok = digitsInt(f)
+	if !ok {
+		v, _, ok = scanInt(f)
+	}
+	if !ok || (v >= 0 && uint64(v) > max) || (v < 0 && uint64(-(v+1)) > max) {
+		return 0, false, false
+	}
+	return v, false, true
 }
 
 // splitSpaces stores the offsets of the spaces of line in ends and returns
@@ -561,22 +577,21 @@ func digitsInt(f []byte) (v int64, ok bool) {
 
 // wordDigits parses the n (1 to 8) bytes at the start of w (its low bytes,
 // as read little-endian) as decimal digits, all eight at once: shifted to
-// the top of the word, the bytes below are zeros, leading zeros of the
-// number. It returns false if any of the n bytes is not a digit.
+// the top of the word, the bytes below become '0's, leading zeros of the
+// number, checked with the field's in one test. It returns false if any of the n bytes is not a digit.
 func wordDigits(w uint64, n int) (uint64, bool) {
 	const (
 		highNibbles = 0xf0f0f0f0f0f0f0f0
 		zeros       = 0x3030303030303030 // '0' in every byte
 		sixes       = 0x0606060606060606
 	)
-	sh := uint(64 - 8*n)
-	w <<= sh
-	m := ^uint64(0) << sh // the n bytes of the field
+	sh := uint(64-8*n) & 63 // n is 1 to 8: the mask only spares the check of shifts of 64 bits or more
+	// The bytes below the field become '0's, digits like the field's.
+	w = w<<sh | zeros&(1<<sh-1)
 	// A digit is 0x30-0x39: high nibble 3, and still 3 after adding 6. A
 	// byte with high nibble 3 carries nothing into the next when 6 is
-	// added, and the zeros below carry nothing either; a byte that
-	// carries fails the first test itself.
-	if w&highNibbles&m != zeros&m || (w+sixes)&highNibbles&m != zeros&m {
+	// added; a byte that carries fails the first test itself.
+	if (w&highNibbles^zeros)|((w+sixes)&highNibbles^zeros) != 0 {
 		return 0, false
 	}
 	// The first digit is the lowest byte: combine pairs of digits, then
