@@ -111,9 +111,10 @@ func Value(a arrow.Array, i int) any {
 	case *array.Int64:
 		return a.Value(i)
 	case *array.String:
-		return a.Value(i)
+		// Copies: a reader's batch buffers may be reused once released.
+		return strings.Clone(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Boolean:
 		return a.Value(i)
 	case *array.Float64:

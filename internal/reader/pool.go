@@ -15,7 +15,7 @@ import (
 // pool as its allocator, and arrow-go calls Free at zero), so reuse is as
 // safe as the holders' Retain and Release.
 //
-// The pool holds at most its limit in bytes; past it a released buffer is
+// The pool holds at most its limit in bytes; past it the oldest buffers are
 // left to the garbage collector. It is safe for concurrent use: readers on
 // several goroutines take buffers that writers on others release.
 type BufferPool struct {
@@ -75,11 +75,31 @@ func (p *BufferPool) Put(b []byte) {
 			b[i] = 0xA5
 		}
 	}
-	if len(b) < minPooledBytes || p.bytes+len(b) > p.limit {
+	if len(b) < minPooledBytes || len(b) > p.limit {
 		return
+	}
+	if p.bytes+len(b) > p.limit {
+		p.evict(p.limit - len(b) - p.limit/4)
 	}
 	p.free = append(p.free, b)
 	p.bytes += len(b)
+}
+
+// evict lets the oldest buffers go until the pool holds at most target
+// bytes. A full pool keeps room for the sizes in use now: buffers that no
+// request fits any more (grown for an object of long lines) would otherwise
+// fill it for good, and every later buffer would be dropped. A quarter of
+// the limit is freed at once, so that a full pool does not shift its list
+// on every Put.
+func (p *BufferPool) evict(target int) {
+	n := 0
+	for n < len(p.free) && p.bytes > target {
+		p.bytes -= cap(p.free[n])
+		n++
+	}
+	rest := copy(p.free, p.free[n:])
+	clear(p.free[rest:])
+	p.free = p.free[:rest]
 }
 
 // aligned reports whether b can be cast to 8-byte integers; Get's own

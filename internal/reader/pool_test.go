@@ -47,10 +47,17 @@ func TestBufferPoolBounds(t *testing.T) {
 	require.NotSame(t, unsafe.SliceData(big), unsafe.SliceData(small), "4x the request is not reused")
 	p.Put(small)
 	require.Equal(t, 80<<10, p.Pooled())
-	p.Put(p.Get(32 << 10)) // past the limit: dropped
+	p.Put(p.Get(32 << 10)) // big again: 4x no more
 	require.Equal(t, 80<<10, p.Pooled())
+	mid := p.Get(30 << 10) // fits neither: a new one
+	p.Put(mid)             // past the limit: the oldest go, until a quarter of the limit is spare
+	require.Equal(t, 30<<10, p.Pooled())
+	require.Same(t, unsafe.SliceData(mid), unsafe.SliceData(p.Get(30<<10)), "the newest stays")
+	p.Put(mid)
+	p.Put(make([]byte, 200<<10))
+	require.Equal(t, 30<<10, p.Pooled(), "a buffer past the limit is not kept")
 	p.Put(make([]byte, 100))
-	require.Equal(t, 80<<10, p.Pooled(), "small buffers are not kept")
+	require.Equal(t, 30<<10, p.Pooled(), "small buffers are not kept")
 	require.Equal(t, []byte{}, p.Get(0))
 	empty := p.Wrap([]byte{})
 	require.NotNil(t, empty.Bytes(), "never nil bytes")

@@ -56,7 +56,8 @@ func rowsOf(rec arrow.RecordBatch) [][]any {
 			case *array.Int64:
 				row[c] = a.Value(i)
 			case *array.String:
-				row[c] = a.Value(i)
+				// A copy: the batch's buffers are reused once it is released.
+				row[c] = strings.Clone(a.Value(i))
 			default:
 				panic("unexpected column type " + a.DataType().String())
 			}
