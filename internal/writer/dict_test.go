@@ -222,20 +222,7 @@ func TestProbeFallsBackOnNearlyUniqueValues(t *testing.T) {
 		require.Equal(t, w[0], got.Rows[r]["addr"], "row %d", r)
 		require.Equal(t, w[1], got.Rows[r]["key"], "row %d", r)
 	}
-	parquettest.CheckStatistics(t, path)
-	parquettest.CheckStatisticsParquetGo(t, path)
-	dictPages, plainPages := dataPageEncodings(t, path, 0)
-	require.Zero(t, dictPages, "nearly unique values: no dictionary pages")
-	require.Positive(t, plainPages)
-	pf, err := file.OpenParquetFile(path, false)
-	require.NoError(t, err)
-	defer pf.Close()
-	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
-	require.NoError(t, err)
-	require.False(t, cc.HasDictionaryPage(), "the dictionary is discarded, not written")
-	dictPages, plainPages = dataPageEncodings(t, path, 1)
-	require.Positive(t, dictPages, "repeating keys keep their dictionary")
-	require.Zero(t, plainPages)
+	requireProbed(t, path)
 }
 
 // The probe judges the values of the first probeRows rows, not the rows: a
@@ -281,15 +268,7 @@ func TestProbeJudgesValuesNotRows(t *testing.T) {
 
 	got := parquettest.Read(t, path)
 	require.Equal(t, want, got.Rows)
-	parquettest.CheckStatistics(t, path)
-	parquettest.CheckStatisticsParquetGo(t, path)
-	dictPages, plainPages := dataPageEncodings(t, path, 0)
-	require.Zero(t, dictPages, "sparse distinct values: no dictionary pages")
-	require.Positive(t, plainPages)
-	requireDictionaryPage(t, path, 0, false)
-	dictPages, plainPages = dataPageEncodings(t, path, 1)
-	require.Positive(t, dictPages, "sparse repeating values keep their dictionary")
-	require.Zero(t, plainPages)
+	requireProbed(t, path)
 }
 
 // A string leaf of a struct (one slot per row) written as values is probed
@@ -339,15 +318,7 @@ func TestProbeStructLeaf(t *testing.T) {
 
 	got := parquettest.Read(t, path)
 	require.Equal(t, want, got.Rows)
-	parquettest.CheckStatistics(t, path)
-	parquettest.CheckStatisticsParquetGo(t, path)
-	dictPages, plainPages := dataPageEncodings(t, path, 0)
-	require.Zero(t, dictPages, "nearly unique leaf values: no dictionary pages")
-	require.Positive(t, plainPages)
-	requireDictionaryPage(t, path, 0, false)
-	dictPages, plainPages = dataPageEncodings(t, path, 1)
-	require.Positive(t, dictPages, "repeating leaf values keep their dictionary")
-	require.Zero(t, plainPages)
+	requireProbed(t, path)
 }
 
 // The values a chunk took as dictionary indices count for the probe too: a
@@ -399,4 +370,21 @@ func requireDictionaryPage(t *testing.T, path string, col int, want bool) {
 	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(col)
 	require.NoError(t, err)
 	require.Equal(t, want, cc.HasDictionaryPage())
+}
+
+// requireProbed checks a probe test's file: exact statistics (arrow-go and
+// parquet-go), column 0 (nearly unique values) fallen back to plain pages
+// with its dictionary discarded, column 1 (repeating values) dictionary
+// pages only.
+func requireProbed(t *testing.T, path string) {
+	t.Helper()
+	parquettest.CheckStatistics(t, path)
+	parquettest.CheckStatisticsParquetGo(t, path)
+	dictPages, plainPages := dataPageEncodings(t, path, 0)
+	require.Zero(t, dictPages, "nearly unique values: no dictionary pages")
+	require.Positive(t, plainPages)
+	requireDictionaryPage(t, path, 0, false)
+	dictPages, plainPages = dataPageEncodings(t, path, 1)
+	require.Positive(t, dictPages, "repeating values keep their dictionary")
+	require.Zero(t, plainPages)
 }
