@@ -487,55 +487,8 @@ func (c *columns) appendLevel(d *decoder, l *level, nodes []*node, row int) {
 	}
 }
 
-// batchBuffers holds the buffers of released batches for the next batches
-// of any Reader, when the batches are copied into Go's memory (see copier):
-// fresh buffers are zeroed by the runtime before the copy overwrites them,
-// and fault in new pages, which cost most of the reader's cache misses.
-// Its bound is about a batch's worth (maxBatchBytes of records).
-var batchBuffers = reader.NewBufferPool(batchBufferBytes)
-
-const batchBufferBytes = maxBatchBytes
-
-// copier makes the buffers of a batch: from batchBuffers when mem is Go's
-// allocator, whose buffers the garbage collector frees (a pooled buffer goes
-// back when arrow-go's reference count of its last holder drops to zero,
-// and is then the pool's, not the collector's); else from mem, so that a
-// checked allocator still sees every buffer.
-type copier struct {
-	mem  memory.Allocator
-	pool *reader.BufferPool // nil: from mem
-}
-
-func newCopier(mem memory.Allocator) copier {
-	if _, ok := mem.(*memory.GoAllocator); ok {
-		return copier{mem: mem, pool: batchBuffers}
-	}
-	return copier{mem: mem}
-}
-
-// copy returns a buffer holding a copy of b.
-func (c copier) copy(b []byte) *memory.Buffer {
-	if c.pool == nil || len(b) == 0 {
-		return reader.CopyBuffer(c.mem, b)
-	}
-	buf := c.pool.Get(len(b))
-	copy(buf, b)
-	return c.pool.Wrap(buf)
-}
-
-// alloc returns a buffer of n bytes of any content, every one of which the
-// caller writes.
-func (c copier) alloc(n int) *memory.Buffer {
-	if c.pool == nil {
-		buf := memory.NewResizableBuffer(c.mem)
-		buf.Resize(n)
-		return buf
-	}
-	return c.pool.Wrap(c.pool.Get(n))
-}
-
 // newRecordBatch turns the appended rows into a record batch allocated from
-// mem (see copier) and resets the columns for the next batch. The batch is a
+// mem and resets the columns for the next batch. The batch is a
 // *reader.Indexed when some column's values are numbered.
 func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
 	for _, n := range c.ops {
@@ -543,9 +496,8 @@ func (c *columns) newRecordBatch(mem memory.Allocator, rows int) arrow.RecordBat
 	}
 	c.rows = 0
 	cols := make([]arrow.Array, len(c.top))
-	cp := newCopier(mem)
 	for i, n := range c.top {
-		data := n.arrayData(cp)
+		data := n.arrayData(mem)
 		cols[i] = array.MakeFromData(data)
 		data.Release()
 	}
@@ -623,13 +575,13 @@ func (b *leafIndexed) LeafNumbers(leaf int) ([]int32, int) {
 	return b.leaf[leaf], b.leafBound[leaf]
 }
 
-func (n *node) arrayData(cp copier) arrow.ArrayData {
+func (n *node) arrayData(mem memory.Allocator) arrow.ArrayData {
 	if n.typ.ID() == arrow.STRING {
-		return n.stringData(cp)
+		return n.stringData(mem)
 	}
 	var validity *memory.Buffer
 	if n.valid.nulls > 0 {
-		validity = cp.copy(n.valid.bits)
+		validity = reader.CopyBuffer(mem, n.valid.bits)
 	}
 	var buffers []*memory.Buffer
 	var children []arrow.ArrayData
@@ -637,11 +589,11 @@ func (n *node) arrayData(cp copier) arrow.ArrayData {
 	case arrow.STRUCT:
 		buffers = []*memory.Buffer{validity}
 		for _, c := range n.children {
-			children = append(children, c.arrayData(cp))
+			children = append(children, c.arrayData(mem))
 		}
 	default: // LIST, MAP
-		buffers = []*memory.Buffer{validity, cp.copy(arrow.Int32Traits.CastToBytes(n.offsets))}
-		children = []arrow.ArrayData{n.children[0].arrayData(cp)}
+		buffers = []*memory.Buffer{validity, reader.CopyBuffer(mem, arrow.Int32Traits.CastToBytes(n.offsets))}
+		children = []arrow.ArrayData{n.children[0].arrayData(mem)}
 	}
 	data := array.NewData(n.typ, n.valid.n, buffers, children, n.valid.nulls, 0)
 	for _, b := range buffers {
@@ -657,17 +609,18 @@ func (n *node) arrayData(cp copier) arrow.ArrayData {
 
 // stringData is arrayData for a string node: its offsets split into the
 // array's offsets and bitmap (see nullOffset).
-func (n *node) stringData(cp copier) arrow.ArrayData {
+func (n *node) stringData(mem memory.Allocator) arrow.ArrayData {
 	rows := len(n.offsets) - 1
-	offsets := cp.alloc(4 * len(n.offsets)) // splitOffsets writes every offset
+	offsets := memory.NewResizableBuffer(mem)
+	offsets.Resize(4 * len(n.offsets))
 	n.valid.bits = slices.Grow(n.valid.bits[:0], (rows+7)/8)[:(rows+7)/8]
 	nulls := n.valid.nulls
 	splitOffsets(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), n.offsets, n.valid.bits, nulls)
 	var validity *memory.Buffer
 	if nulls > 0 {
-		validity = cp.copy(n.valid.bits)
+		validity = reader.CopyBuffer(mem, n.valid.bits)
 	}
-	buffers := []*memory.Buffer{validity, offsets, cp.copy(n.data)}
+	buffers := []*memory.Buffer{validity, offsets, reader.CopyBuffer(mem, n.data)}
 	data := array.NewData(n.typ, rows, buffers, nil, nulls, 0)
 	for _, b := range buffers {
 		if b != nil {
