@@ -429,7 +429,7 @@ func (c *columns) appendLevel(d *decoder, l *level, nodes []*node, row int) {
 		switch n.kind {
 		case opString:
 			if v := &d.vals[n.slot]; v.ok {
-				if len(n.offsets) <= row { // fillTo, without the call
+				if len(n.offsets) <= row { // fillTo's own test, to call it only for a gap
 					n.fillTo(row)
 				}
 				n.addValue(v.b)

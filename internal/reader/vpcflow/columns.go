@@ -36,10 +36,10 @@ type batch struct {
 	// known holds, beside each dictionary, the numbers of values as
 	// appendRow copies them, by words, to be found without a call.
 	known []*knownValues
-	// int32s, int64s and texts list the columns of each kind.
-	int32s, int64s, texts []int
-	// ints32 and ints64 are the integer columns of each width, in column
-	// order, with their buffers, for parseRow to store a row's values in.
+	// texts lists the string columns; ints32 and ints64 the integer
+	// columns of each width, in column order, with their buffers, for
+	// parseRow to store a row's values in.
+	texts  []int
 	ints32 []intBuffer[int32]
 	ints64 []intBuffer[int64]
 	// sized: the string buffers were sized, from the previous batch or
@@ -110,13 +110,13 @@ func (b *batch) reset(l *layout, n int) {
 		b.columns = make([]columnData, len(l.columns))
 		b.dicts = make([]*reader.StringDict, len(l.columns))
 		b.known = make([]*knownValues, len(l.columns))
-		b.int32s, b.int64s, b.texts = nil, nil, nil
+		b.ints32, b.ints64, b.texts = nil, nil, nil
 		for i, c := range l.columns {
 			switch c.kind {
 			case kindInt32:
-				b.int32s = append(b.int32s, i)
+				b.ints32 = append(b.ints32, intBuffer[int32]{col: i})
 			case kindInt64:
-				b.int64s = append(b.int64s, i)
+				b.ints64 = append(b.ints64, intBuffer[int64]{col: i})
 			default:
 				b.texts = append(b.texts, i)
 				if numbered(c.name) {
@@ -160,12 +160,11 @@ func (b *batch) reset(l *layout, n int) {
 		}
 		b.columns[i] = cd
 	}
-	b.ints32, b.ints64 = b.ints32[:0], b.ints64[:0]
-	for _, i := range b.int32s {
-		b.ints32 = append(b.ints32, intBuffer[int32]{col: i, values: b.columns[i].i32})
+	for k := range b.ints32 {
+		b.ints32[k].values = b.columns[b.ints32[k].col].i32
 	}
-	for _, i := range b.int64s {
-		b.ints64 = append(b.ints64, intBuffer[int64]{col: i, values: b.columns[i].i64})
+	for k := range b.ints64 {
+		b.ints64[k].values = b.columns[b.ints64[k].col].i64
 	}
 }
 
@@ -236,42 +235,12 @@ func (b *batch) full() bool {
 	return b.rows >= b.maxRows || b.text >= maxBatchTextBytes
 }
 
-// appendRow stores one parsed row: nums holds the integer values and valid
-// says which integer fields are non-NULL; a string field is NULL when it
-// is "-", seen here, where its bounds are at hand (valid is not read for
-// it). Field i of line ends at ends[i] and starts after the end of field
-// i-1. The columns of each kind are appended by a loop of their own.
-func (b *batch) appendRow(line []byte, ends []int32, nums []int64, valid []bool) {
-	r := b.rows
-	cols := b.columns
-	for _, i := range b.int32s {
-		c := &cols[i]
-		if valid[i] {
-			c.i32[r] = int32(nums[i])
-		} else {
-			c.i32[r] = 0 // a pooled buffer holds a value of its last batch
-			bitutil.ClearBit(c.valid, r)
-			c.nulls++
-		}
-	}
-	for _, i := range b.int64s {
-		c := &cols[i]
-		if valid[i] {
-			c.i64[r] = nums[i]
-		} else {
-			c.i64[r] = 0
-			bitutil.ClearBit(c.valid, r)
-			c.nulls++
-		}
-	}
-	b.appendStrings(line, ends)
-}
-
-// appendParsed stores one row whose integer values are in their slots
-// already (batch.ints32, batch.ints64), nullInts being the integer columns that are NULL:
-// the Reader's appendRow, without a pass over the integers. The string
-// fields are as for appendRow.
-func (b *batch) appendParsed(line []byte, ends []int32, nullInts []int) {
+// appendRow stores one parsed row whose integer values are in their slots
+// already (parseRow, through batch.ints32 and batch.ints64), nullInts being
+// the integer columns that are NULL; a string field is NULL when it is
+// "-", seen here, where its bounds are at hand. Field i of line ends at
+// ends[i] and starts after the end of field i-1.
+func (b *batch) appendRow(line []byte, ends []int32, nullInts []int) {
 	r := b.rows
 	for _, i := range nullInts {
 		c := &b.columns[i]

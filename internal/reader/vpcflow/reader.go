@@ -651,7 +651,7 @@ func badInt(column string, value []byte) string {
 // appendRow stores the parsed line in the current batch: its integers are
 // in their slots already (parseRow). It cannot fail.
 func (rd *Reader) appendRow(line []byte) {
-	rd.cur.appendParsed(line, rd.ends, rd.nullInts)
+	rd.cur.appendRow(line, rd.ends, rd.nullInts)
 }
 
 // parseInt parses an optionally signed decimal integer without allocating.

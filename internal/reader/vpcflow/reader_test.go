@@ -370,17 +370,14 @@ func TestBatchHintsBoundedInTotal(t *testing.T) {
 	field := strings.Repeat("x", 22<<10)
 	line := []byte("2")
 	ends := []int32{1}
-	nums := make([]int64, len(names))
-	valid := make([]bool, len(names))
-	for i := range valid {
-		valid[i] = true
+	for i := range names {
 		if i > 0 {
 			line = append(append(line, ' '), field...)
 			ends = append(ends, int32(len(line)))
 		}
 	}
 	for !b.full() {
-		b.appendRow(line, ends, nums, valid)
+		b.appendRow(line, ends, nil)
 	}
 	rows := b.rows
 	require.Less(t, rows, 100, "cut by text size")
