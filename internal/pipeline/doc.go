@@ -52,7 +52,9 @@
 // encoding and the rows of every file are in a deterministic order however
 // the units were scheduled. Nothing is shared between units but the
 // run-wide byte gate (inFlightBytes of decoded batches waiting to be
-// written) and the counters. Memory is bounded by the gate, the batch size,
+// written, counted at their buffers' capacity), the readers' buffer pools
+// and the counters. Memory is bounded by the gate, the batch size, the
+// pools,
 // the open-file cap and the row-group Budget (each running unit has its own
 // share, so that the bytes of its files do not depend on other units'
 // timing), never by the size of the input.

@@ -61,13 +61,13 @@ func (g *byteGate) release(n int64) {
 	g.mu.Unlock()
 }
 
-// messageBytes is what a message holds in memory: its batch's buffers and
-// its rejects' raw lines.
+// messageBytes is what a message holds in memory: its batch's buffers at
+// their capacity (writer.HeldBytes) and its rejects' raw lines.
 func messageBytes(rec arrow.RecordBatch, rejectBytes int) int64 {
 	n := int64(rejectBytes)
 	if rec != nil {
 		for _, c := range rec.Columns() {
-			n += writer.BufferBytes(c.Data())
+			n += writer.HeldBytes(c.Data())
 		}
 	}
 	return n

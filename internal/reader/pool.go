@@ -23,6 +23,9 @@ type BufferPool struct {
 	free  [][]byte // released buffers, each at its full capacity
 	bytes int      // the capacity of free, together
 	limit int
+	// out counts the buffers Get has handed out and Put has not had back
+	// (the rest were left to the garbage collector): see Outstanding.
+	out int
 	// poison, for tests, overwrites every released buffer with 0xA5, so
 	// that a holder still reading it sees garbage.
 	poison bool
@@ -41,6 +44,7 @@ func (p *BufferPool) Get(n int) []byte {
 		return []byte{}
 	}
 	p.mu.Lock()
+	p.out++
 	best := -1
 	for i, b := range p.free {
 		if c := cap(b); c >= n && c <= 2*n && (best < 0 || c < cap(p.free[best])) && aligned(b) {
@@ -67,9 +71,13 @@ const minPooledBytes = 4 << 10
 
 // Put gives b back to the pool; nothing may use it any more.
 func (p *BufferPool) Put(b []byte) {
+	if cap(b) == 0 {
+		return // Get(0)'s, which it does not count
+	}
 	b = b[:cap(b)]
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.out--
 	if p.poison {
 		for i := range b {
 			b[i] = 0xA5
@@ -125,6 +133,16 @@ func (p *BufferPool) Pooled() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.bytes
+}
+
+// Outstanding reports how many buffers Get has handed out that have not
+// come back through Put: buffers in use, and buffers their holders dropped
+// without giving back (which the garbage collector takes, and the pool
+// misses).
+func (p *BufferPool) Outstanding() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out
 }
 
 // SetPoison makes the pool overwrite every buffer given back with 0xA5

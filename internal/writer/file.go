@@ -175,8 +175,29 @@ func arrayBytes(a arrow.Array) int64 {
 	return BufferBytes(a.Data())
 }
 
-// BufferBytes adds up the buffers of d, of its children and of its
-// dictionary: the memory an array holds.
+// HeldBytes adds up the capacities of the buffers of d, of its children
+// and of its dictionary: the memory an array keeps from being reused, which
+// for pooled buffers (reader.BufferPool hands out up to twice what was
+// asked for) and for batches cut short by their text (integer buffers
+// sized for a full batch) is more than their lengths.
+func HeldBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(max(cap(b.Buf()), b.Len()))
+		}
+	}
+	for _, c := range d.Children() {
+		n += HeldBytes(c)
+	}
+	if d.DataType().ID() == arrow.DICTIONARY && d.Dictionary() != nil {
+		n += HeldBytes(d.Dictionary())
+	}
+	return n
+}
+
+// BufferBytes adds up the lengths of the buffers of d, of its children and
+// of its dictionary.
 func BufferBytes(d arrow.ArrayData) int64 {
 	var n int64
 	for _, b := range d.Buffers() {

@@ -97,3 +97,25 @@ func TestBudgetHoldsWithManyOpenFiles(t *testing.T) {
 	require.NoError(t, err)
 	p.Abort()
 }
+
+// HeldBytes counts what a batch's buffers keep from being reused, at their
+// capacity (a pooled buffer is up to twice what was asked for; a batch cut
+// short by long lines keeps integer buffers sized for a full one), children
+// and a slice's whole buffers included; BufferBytes counts their lengths.
+func TestHeldBytesCountsCapacity(t *testing.T) {
+	values := make([]byte, 8*10, 8*1000) // 10 int64s in room for 1000
+	ints := array.NewData(arrow.PrimitiveTypes.Int64, 10, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
+	defer ints.Release()
+	require.Equal(t, int64(80), BufferBytes(ints))
+	require.Equal(t, int64(8000), HeldBytes(ints))
+
+	offsets := arrow.Int32Traits.CastToBytes(make([]int32, 3, 100))
+	data := make([]byte, 5, 4096)
+	strs := array.NewData(arrow.BinaryTypes.String, 2, []*memory.Buffer{nil, memory.NewBufferBytes(offsets), memory.NewBufferBytes(data)}, nil, 0, 0)
+	defer strs.Release()
+	st := arrow.StructOf(arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Int64}, arrow.Field{Name: "s", Type: arrow.BinaryTypes.String})
+	parent := array.NewData(st, 2, []*memory.Buffer{nil}, []arrow.ArrayData{array.NewSliceData(ints, 0, 2), strs}, 0, 0)
+	defer parent.Release()
+	require.Equal(t, int64(8000+400+4096), HeldBytes(parent), "children, and a slice's whole buffers")
+	require.Equal(t, int64(80+12+5), BufferBytes(parent))
+}

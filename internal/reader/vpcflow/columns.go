@@ -168,6 +168,21 @@ func (b *batch) reset(l *layout, n int) {
 	}
 }
 
+// discard gives the buffers of a batch that will not become a record back
+// to columnBuffers and empties the batch: the one reset after a full batch
+// when the object then ends, the one of a layout that changes, the one of a
+// released reader. Only record hands buffers to arrays, and a batch is
+// reset or emptied right after it, so a batch's buffers are its own.
+func (b *batch) discard() {
+	for i := range b.columns {
+		c := &b.columns[i]
+		columnBuffers.Put(c.valid)
+		columnBuffers.Put(c.values)
+		columnBuffers.Put(c.dataBuf)
+	}
+	*b = batch{}
+}
+
 // intBuffer is an integer column of the batch: its index and its values.
 type intBuffer[T int32 | int64] struct {
 	col    int

@@ -2,6 +2,7 @@ package vpcflow
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,4 +157,46 @@ func int64Slots(c *array.Int64) []string {
 		out[i] = strconv.FormatInt(v, 10)
 	}
 	return out
+}
+
+// Every buffer a Reader takes from the pool comes back once its batches
+// are released: also the empty batch made ready after a full one when the
+// object then ends, the one of a layout a changed header replaces, and the
+// one of a reader released before its end. (A buffer that no holder gives
+// back is not lost, the garbage collector takes it, but the pool misses it
+// and the next batch faults in fresh pages.)
+func TestBuffersGoBackToThePool(t *testing.T) {
+	full := benchInput(12_000) // 12 batches of 1000, the last one full
+	changed := append(benchInput(1_500), "version account-id interface-id srcaddr dstaddr action log-status\n"...)
+	for i := range 1_500 {
+		changed = fmt.Appendf(changed, "2 123456789012 eni-%017x 10.0.0.%d 10.0.1.%d ACCEPT OK\n", i%7, i%250, i%250)
+	}
+	for _, tc := range []struct {
+		name    string
+		input   []byte
+		batches int // to read before releasing the reader; -1: all
+		want    int
+	}{
+		{"object ends after a full batch", full, -1, 12},
+		{"a header changes the layout", changed, -1, 4},
+		{"reader released before the end", full, 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := reader.NewBufferPool(64 << 20)
+			usePool(t, pool)
+			rd, err := NewReader(bytes.NewReader(tc.input), Config{Object: "pool", ChunkRows: 1000, Mem: memory.DefaultAllocator})
+			require.NoError(t, err)
+			n := 0
+			for (tc.batches < 0 || n < tc.batches) && rd.Next() {
+				n++
+			}
+			require.NoError(t, rd.Err())
+			require.Equal(t, tc.want, n)
+			if tc.batches > 0 {
+				require.Positive(t, pool.Outstanding(), "the reader holds its batch")
+			}
+			rd.Release()
+			require.Zero(t, pool.Outstanding(), "buffers not given back")
+		})
+	}
 }

@@ -229,7 +229,7 @@ func (rd *Reader) newLayout(fields []string, header []byte) *layout {
 
 func (rd *Reader) setLayout(l *layout) {
 	rd.layout = l
-	rd.cur = batch{}
+	rd.cur.discard()
 	rd.cur.reset(l, rd.cfg.ChunkRows)
 	n := len(l.columns)
 	rd.bounds = make([]int32, n+1)
@@ -282,6 +282,7 @@ func (rd *Reader) Release() {
 		rd.rec.Release()
 		rd.rec = nil
 	}
+	rd.cur.discard()
 }
 
 // Next reads the next batch of up to ChunkRows rows.
@@ -323,11 +324,14 @@ func (rd *Reader) Next() bool {
 		if rd.pending != nil {
 			return rd.Next()
 		}
+		rd.cur.discard() // the object ended right after a full batch
 		return false
 	}
 	rd.rec = rd.cur.record(rd.layout.schema)
-	if rd.eof && rd.pending == nil {
-		rd.cur = batch{} // nothing more to read: no buffers for another batch
+	if rd.eof || rd.pending != nil {
+		// Nothing more to read, or a new layout, which setLayout gives
+		// buffers of its own: none for another batch of this one.
+		rd.cur = batch{}
 	} else {
 		rd.cur.reset(rd.layout, rd.cfg.ChunkRows)
 	}
