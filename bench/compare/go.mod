@@ -4,7 +4,7 @@ go 1.26.8
 
 require (
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
-	github.com/klauspost/compress v1.18.3
+	github.com/klauspost/compress v1.20.4
 )
 
 require (

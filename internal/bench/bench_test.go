@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -320,4 +321,25 @@ func TestGeneratedFlowLogsFloor(t *testing.T) {
 		require.Equal(t, st.UncompressedBytes, res.UncompressedBytes)
 		t.Logf("gunzip floor, 2 workers: %.1f MB/s (%.2f s)", res.MBps, res.Seconds)
 	}
+}
+
+// bench/compare measures its gunzip floor with its own copy of
+// klauspost/compress: it must be the version convert decompresses with, or
+// the ratio to the floor compares two decoders (v1.18.3 inflates about 12%
+// slower than v1.20.4 on the flow-log files).
+func TestCompareFloorUsesConvertsGzip(t *testing.T) {
+	version := func(gomod string) string {
+		t.Helper()
+		b, err := os.ReadFile(gomod)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "github.com/klauspost/compress" {
+				return f[1]
+			}
+		}
+		t.Fatalf("%s does not require github.com/klauspost/compress", gomod)
+		return ""
+	}
+	require.Equal(t, version("../../go.mod"), version("../../bench/compare/go.mod"))
 }
