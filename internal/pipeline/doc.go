@@ -54,10 +54,9 @@
 // run-wide byte gate (inFlightBytes of decoded batches waiting to be
 // written, counted at their buffers' capacity), the readers' buffer pools
 // and the counters. Memory is bounded by the gate, the batch size, the
-// pools,
-// the open-file cap and the row-group Budget (each running unit has its own
-// share, so that the bytes of its files do not depend on other units'
-// timing), never by the size of the input.
+// pools, the open-file cap and the row-group Budget (each running unit has
+// its own share, so that the bytes of its files do not depend on other
+// units' timing), never by the size of the input.
 //
 // The code follows these seams: units.go (selection, listing, units),
 // decode.go (an object's reader to messages), unitwriter.go (messages to a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"convert/internal/storage"
@@ -181,35 +182,29 @@ func arrayBytes(a arrow.Array) int64 {
 // asked for) and for batches cut short by their text (integer buffers
 // sized for a full batch) is more than their lengths.
 func HeldBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(max(cap(b.Buf()), b.Len()))
-		}
-	}
-	for _, c := range d.Children() {
-		n += HeldBytes(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY && d.Dictionary() != nil {
-		n += HeldBytes(d.Dictionary())
-	}
-	return n
+	return sumBuffers(d, func(b *memory.Buffer) int { return max(cap(b.Buf()), b.Len()) })
 }
 
 // BufferBytes adds up the lengths of the buffers of d, of its children and
 // of its dictionary.
 func BufferBytes(d arrow.ArrayData) int64 {
+	return sumBuffers(d, (*memory.Buffer).Len)
+}
+
+// sumBuffers adds up size of every buffer of d, of its children and of its
+// dictionary.
+func sumBuffers(d arrow.ArrayData, size func(*memory.Buffer) int) int64 {
 	var n int64
 	for _, b := range d.Buffers() {
 		if b != nil {
-			n += int64(b.Len())
+			n += int64(size(b))
 		}
 	}
 	for _, c := range d.Children() {
-		n += BufferBytes(c)
+		n += sumBuffers(c, size)
 	}
 	if d.DataType().ID() == arrow.DICTIONARY && d.Dictionary() != nil {
-		n += BufferBytes(d.Dictionary())
+		n += sumBuffers(d.Dictionary(), size)
 	}
 	return n
 }
